@@ -1,0 +1,6 @@
+# CONF_SANITIZE builds everything (library, daemon, tests) with ASan + UBSan.
+if(CONF_SANITIZE)
+    add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer
+                        -fno-sanitize-recover=undefined)
+    add_link_options(-fsanitize=address,undefined)
+endif()

@@ -1,0 +1,45 @@
+#include "core/log.hpp"
+
+#include <map>
+#include <mutex>
+
+namespace conf {
+
+GstDebugCategory* log_category(std::string_view module) {
+    static std::mutex mutex;
+    static std::map<std::string, GstDebugCategory*, std::less<>> categories;
+    std::lock_guard lock(mutex);
+    if (auto it = categories.find(module); it != categories.end()) {
+        return it->second;
+    }
+    std::string name = fmt::format("conf-{}", module);
+    // _gst_debug_category_new is what GST_DEBUG_CATEGORY_INIT expands to; categories live for
+    // the whole process, as GStreamer's own do.
+    GstDebugCategory* category =
+        _gst_debug_category_new(name.c_str(), 0, fmt::format("libconf {}", module).c_str());
+    categories.emplace(std::string(module), category);
+    return category;
+}
+
+Logger::Logger(std::string_view module) : category_(log_category(module)) {}
+
+Logger Logger::with(std::string_view key, std::string_view value) const {
+    Logger copy = *this;
+    copy.context_ += fmt::format("{}{}={}", copy.context_.empty() ? "" : " ", key, value);
+    return copy;
+}
+
+void Logger::write(GstDebugLevel level, const std::source_location& where,
+                   std::string_view message) const {
+    if (context_.empty()) {
+        gst_debug_log(category_, level, where.file_name(), where.function_name(),
+                      static_cast<gint>(where.line()), nullptr, "%.*s",
+                      static_cast<int>(message.size()), message.data());
+    } else {
+        gst_debug_log(category_, level, where.file_name(), where.function_name(),
+                      static_cast<gint>(where.line()), nullptr, "[%s] %.*s", context_.c_str(),
+                      static_cast<int>(message.size()), message.data());
+    }
+}
+
+} // namespace conf
