@@ -1,10 +1,12 @@
 #include "support/leak_tracker.hpp"
 
-#include <glib.h>
+#include "core/g_unique.hpp"
 
 #include <cstring>
 
 namespace conf::test {
+
+using conf::GUnique;
 
 namespace {
 
@@ -17,50 +19,49 @@ void collect(const GstStructure* checkpoint, const char* field, std::set<std::st
     for (guint i = 0; i < gst_value_list_get_size(list); ++i) {
         const GstStructure* entry = gst_value_get_structure(gst_value_list_get_value(list, i));
         const gchar* type_name = gst_structure_get_string(entry, "type-name");
-        guint64 address = 0;
-        gst_structure_get_uint64(entry, "address", &address);
+        const gchar* address = gst_structure_get_string(entry, "address");
         out.insert(std::string(type_name != nullptr ? type_name : "?") + "@" +
-                   std::to_string(address));
+                   (address != nullptr ? address : "?"));
     }
 }
 
 } // namespace
 
 LeakTracker::LeakTracker() {
-    GList* tracers = gst_tracing_get_active_tracers();
+    GList* tracers = gst_tracing_get_active_tracers(); // transfer full: list and refs
     for (GList* l = tracers; l != nullptr; l = l->next) {
-        if (tracer_ == nullptr && std::strcmp(G_OBJECT_TYPE_NAME(l->data), "GstLeaksTracer") == 0) {
-            tracer_ = GST_TRACER(gst_object_ref(l->data));
+        auto tracer = GRef<GstTracer>::adopt(GST_TRACER(l->data));
+        if (!tracer_ && std::strcmp(G_OBJECT_TYPE_NAME(tracer.get()), "GstLeaksTracer") == 0) {
+            tracer_ = std::move(tracer);
         }
     }
-    g_list_free_full(tracers, gst_object_unref);
-    if (tracer_ != nullptr) {
-        g_signal_emit_by_name(tracer_, "activity-start-tracking");
+    g_list_free(tracers);
+    if (tracer_) {
+        g_signal_emit_by_name(tracer_.get(), "activity-start-tracking");
     }
 }
 
 LeakTracker::~LeakTracker() {
-    if (tracer_ != nullptr) {
-        g_signal_emit_by_name(tracer_, "activity-stop-tracking");
-        gst_object_unref(tracer_);
+    if (tracer_) {
+        g_signal_emit_by_name(tracer_.get(), "activity-stop-tracking");
     }
 }
 
 std::vector<std::string> LeakTracker::still_alive() {
     std::vector<std::string> alive;
-    if (tracer_ == nullptr) {
+    if (!tracer_) {
         return alive;
     }
-    GstStructure* checkpoint = nullptr;
-    g_signal_emit_by_name(tracer_, "activity-get-checkpoint", &checkpoint);
-    if (checkpoint == nullptr) {
+    GstStructure* raw = nullptr;
+    g_signal_emit_by_name(tracer_.get(), "activity-get-checkpoint", &raw);
+    GUnique<GstStructure> checkpoint(raw);
+    if (!checkpoint) {
         return alive;
     }
     std::set<std::string> created;
     std::set<std::string> removed;
-    collect(checkpoint, "objects-created-list", created);
-    collect(checkpoint, "objects-removed-list", removed);
-    gst_structure_free(checkpoint);
+    collect(checkpoint.get(), "objects-created-list", created);
+    collect(checkpoint.get(), "objects-removed-list", removed);
     for (const auto& key : created) {
         if (removed.count(key) == 0) {
             alive.push_back(key);

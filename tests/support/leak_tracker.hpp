@@ -3,6 +3,8 @@
 // `conf_unit_tests_leaks` ctest does); otherwise available() is false.
 #pragma once
 
+#include "core/g_ref.hpp"
+
 #include <gst/gst.h>
 
 #include <set>
@@ -11,6 +13,8 @@
 
 namespace conf::test {
 
+using conf::GRef;
+
 class LeakTracker {
   public:
     LeakTracker();
@@ -18,13 +22,12 @@ class LeakTracker {
     LeakTracker(const LeakTracker&) = delete;
     LeakTracker& operator=(const LeakTracker&) = delete;
 
-    bool available() const { return tracer_ != nullptr; }
+    bool available() const { return static_cast<bool>(tracer_); }
     // "GstFakeSink 0x..." for each object created since construction and still alive.
     std::vector<std::string> still_alive();
 
   private:
-    GstTracer* tracer_ = nullptr;
-    std::set<std::string> created_;
+    GRef<GstTracer> tracer_;
 };
 
 } // namespace conf::test
