@@ -7,7 +7,7 @@ find_package(Threads REQUIRED)
 pkg_check_modules(GST REQUIRED IMPORTED_TARGET
     gstreamer-1.0>=1.22 gstreamer-base-1.0>=1.22 gstreamer-app-1.0>=1.22
     gstreamer-rtp-1.0>=1.22 gstreamer-sdp-1.0>=1.22 gstreamer-webrtc-1.0>=1.22
-    gstreamer-pbutils-1.0>=1.22)
+    gstreamer-pbutils-1.0>=1.22 gstreamer-video-1.0>=1.22)
 pkg_check_modules(GLIB REQUIRED IMPORTED_TARGET glib-2.0 gobject-2.0 gio-2.0 gio-unix-2.0)
 pkg_check_modules(FMT REQUIRED IMPORTED_TARGET fmt>=9)
 pkg_check_modules(SOUP REQUIRED IMPORTED_TARGET libsoup-3.0)

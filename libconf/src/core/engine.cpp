@@ -85,6 +85,20 @@ void Engine::Impl::run_pending() noexcept {
     }
 }
 
+Result<const DtlsIdentity*> Engine::Impl::dtls_identity() {
+    CONF_ASSERT_MEDIA_THREAD(*this);
+    if (!dtls_identity_) {
+        auto generated = DtlsIdentity::generate();
+        if (!generated) {
+            return generated.status();
+        }
+        dtls_identity_ = std::move(generated).value();
+        logger_.info("DTLS certificate generated (ECDSA P-256), fingerprint {}",
+                     dtls_identity_->sdp_fingerprint());
+    }
+    return &*dtls_identity_;
+}
+
 Status Engine::Impl::stop() {
     if (on_media_thread()) {
         return failed_precondition("Engine::stop() called on the media thread");

@@ -5,10 +5,12 @@
 #include "conf/engine.hpp"
 #include "core/g_ref.hpp"
 #include "core/log.hpp"
+#include "webrtc/dtls_identity.hpp"
 
 #include <atomic>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 namespace conf {
@@ -32,6 +34,9 @@ class Engine::Impl {
     const EngineOptions& options() const noexcept { return options_; }
     const Logger& logger() const noexcept { return logger_; }
 
+    // The engine's one DTLS certificate, made on first use. Media thread only.
+    Result<const DtlsIdentity*> dtls_identity();
+
   private:
     struct TaskSource;
     static gboolean dispatch(GSource* source, GSourceFunc, gpointer) noexcept;
@@ -46,6 +51,8 @@ class Engine::Impl {
     std::mutex queue_mutex_;
     std::deque<Task> queue_; // guarded by queue_mutex_
     bool closed_ = false;    // guarded by queue_mutex_
+
+    std::optional<DtlsIdentity> dtls_identity_; // media thread only
 
     std::mutex stop_mutex_; // serialises stop() callers; taken before queue_mutex_
     std::thread thread_;

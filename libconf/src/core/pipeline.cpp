@@ -31,6 +31,8 @@ std::string_view to_string(StopOutcome outcome) noexcept {
         return "drained";
     case StopOutcome::kNotStarted:
         return "not_started";
+    case StopOutcome::kImmediate:
+        return "immediate";
     case StopOutcome::kWatchdog:
         return "watchdog";
     case StopOutcome::kFailed:
@@ -209,7 +211,7 @@ Status Pipeline::start() {
     return Status::ok();
 }
 
-void Pipeline::stop(StopCallback done) {
+void Pipeline::stop(StopCallback done, StopMode mode) {
     CONF_ASSERT_MEDIA_THREAD(engine_);
     switch (state_) {
     case PipelineState::kCreated:
@@ -233,6 +235,15 @@ void Pipeline::stop(StopCallback done) {
         return;
     case PipelineState::kPlaying:
         break;
+    }
+    if (mode == StopMode::kImmediate) {
+        gst_element_set_state(pipeline_.get(), GST_STATE_NULL);
+        logger_.debug("stopped without draining");
+        if (done) {
+            stop_callbacks_.push_back(std::move(done));
+        }
+        finish_stop({StopOutcome::kImmediate, Status::ok(), {}});
+        return;
     }
     state_ = PipelineState::kStopping;
     if (done) {

@@ -29,6 +29,7 @@ std::string_view to_string(PipelineState state) noexcept;
 enum class StopOutcome {
     kDrained,    // EOS reached every sink before the watchdog fired
     kNotStarted, // never went to PLAYING; nothing to drain
+    kImmediate,  // StopMode::kImmediate: set to NULL without draining, as asked
     kWatchdog,   // EOS did not arrive in time; dot graph written, torn down anyway
     kFailed,     // an error ended the pipeline (before or during the stop)
 };
@@ -56,6 +57,10 @@ class Pipeline {
         virtual void on_pipeline_eos(Pipeline& /*pipeline*/) {}
     };
     using StopCallback = std::function<void(const StopReport&)>;
+    enum class StopMode {
+        kDrain,     // EOS, wait for it (bounded by the watchdog), then NULL: files end cleanly
+        kImmediate, // straight to NULL: for pipelines with nothing to finish (transports)
+    };
 
     // Media thread only. `name` becomes the GstPipeline's name and the log context.
     static Result<std::unique_ptr<Pipeline>> create(Engine::Impl& engine, std::string name);
@@ -80,9 +85,9 @@ class Pipeline {
 
     // kCreated → kPlaying. Any other state fails with kFailedPrecondition.
     Status start();
-    // Drains and stops; `done` runs on the media thread exactly once. Calling stop() again
-    // while stopping adds another callback; after the end it is called at once.
-    void stop(StopCallback done);
+    // Stops; `done` runs on the media thread exactly once. Calling stop() again while stopping
+    // adds another callback; after the end it is called at once.
+    void stop(StopCallback done, StopMode mode = StopMode::kDrain);
 
   private:
     Pipeline(Engine::Impl& engine, std::string name, GRef<GstElement> pipeline);

@@ -1,0 +1,90 @@
+#include "codec/codec.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <charconv>
+
+namespace conf {
+
+std::string_view to_string(MediaKind kind) noexcept {
+    return kind == MediaKind::kAudio ? "audio" : "video";
+}
+
+namespace {
+
+constexpr std::array kCodecs = {
+    Codec{"VP8", MediaKind::kVideo, 90000, 0, "rtpvp8depay", "", "rtpvp8pay"},
+    Codec{"VP9", MediaKind::kVideo, 90000, 0, "rtpvp9depay", "", "rtpvp9pay"},
+    Codec{"H264", MediaKind::kVideo, 90000, 0, "rtph264depay", "h264parse", "rtph264pay"},
+    Codec{"OPUS", MediaKind::kAudio, 48000, 2, "rtpopusdepay", "", "rtpopuspay"},
+};
+
+bool iequals(std::string_view a, std::string_view b) {
+    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+        return std::tolower(static_cast<unsigned char>(x)) ==
+               std::tolower(static_cast<unsigned char>(y));
+    });
+}
+
+// Value of `key` in "a=1;b=2" style fmtp text, trimmed.
+std::optional<std::string_view> fmtp_value(std::string_view fmtp, std::string_view key) {
+    while (!fmtp.empty()) {
+        size_t end = fmtp.find(';');
+        std::string_view item = fmtp.substr(0, end);
+        while (!item.empty() && item.front() == ' ') {
+            item.remove_prefix(1);
+        }
+        size_t eq = item.find('=');
+        if (eq != std::string_view::npos && iequals(item.substr(0, eq), key)) {
+            std::string_view value = item.substr(eq + 1);
+            while (!value.empty() && value.back() == ' ') {
+                value.remove_suffix(1);
+            }
+            return value;
+        }
+        if (end == std::string_view::npos) {
+            break;
+        }
+        fmtp.remove_prefix(end + 1);
+    }
+    return std::nullopt;
+}
+
+} // namespace
+
+std::span<const Codec> supported_codecs() noexcept {
+    return kCodecs;
+}
+
+const Codec* find_codec(std::string_view encoding_name) noexcept {
+    for (const Codec& codec : kCodecs) {
+        if (iequals(codec.name, encoding_name)) {
+            return &codec;
+        }
+    }
+    return nullptr;
+}
+
+bool is_accepted_h264_fmtp(std::string_view fmtp) noexcept {
+    auto mode = fmtp_value(fmtp, "packetization-mode");
+    if (!mode || *mode != "1") {
+        return false;
+    }
+    auto profile = fmtp_value(fmtp, "profile-level-id");
+    if (!profile || profile->size() != 6) {
+        return false;
+    }
+    unsigned value = 0;
+    auto [ptr, ec] = std::from_chars(profile->data(), profile->data() + 6, value, 16);
+    if (ec != std::errc() || ptr != profile->data() + 6) {
+        return false;
+    }
+    unsigned profile_idc = value >> 16;
+    unsigned constraints = (value >> 8) & 0xff;
+    bool constrained_baseline = profile_idc == 0x42 && (constraints & 0x40) != 0;
+    bool main = profile_idc == 0x4d;
+    return constrained_baseline || main;
+}
+
+} // namespace conf

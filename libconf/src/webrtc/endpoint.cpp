@@ -1,0 +1,436 @@
+#include "webrtc/endpoint.hpp"
+
+#include "core/g_unique.hpp"
+#include "webrtc/offer_filter.hpp"
+
+#include <gst/webrtc/webrtc.h>
+
+#include <cstring>
+
+namespace conf {
+
+std::string_view to_string(EndpointState state) noexcept {
+    switch (state) {
+    case EndpointState::kNew:
+        return "new";
+    case EndpointState::kConnecting:
+        return "connecting";
+    case EndpointState::kConnected:
+        return "connected";
+    case EndpointState::kFailed:
+        return "failed";
+    case EndpointState::kClosed:
+        return "closed";
+    }
+    return "unknown";
+}
+
+namespace {
+
+// A GstPromise whose reply is handled on the media thread, if the endpoint still exists.
+using PromiseHandler = std::function<void(Endpoint&, GstPromise*)>;
+
+Status error_from_reply(GstPromise* promise, std::string_view step) {
+    if (gst_promise_wait(promise) != GST_PROMISE_RESULT_REPLIED) {
+        return internal_error(fmt::format("{}: no reply from webrtcbin", step));
+    }
+    const GstStructure* reply = gst_promise_get_reply(promise);
+    if (reply != nullptr && gst_structure_has_field(reply, "error")) {
+        GUnique<GError> error;
+        gst_structure_get(reply, "error", G_TYPE_ERROR, error.out(), nullptr);
+        return invalid_argument(
+            fmt::format("{}: {}", step, error ? error->message : "webrtcbin reported an error"));
+    }
+    return Status::ok();
+}
+
+bool is_dtls_decoder(GstElement* element) {
+    GstElementFactory* factory = gst_element_get_factory(element);
+    return factory != nullptr && g_strcmp0(GST_OBJECT_NAME(factory), "dtlssrtpdec") == 0;
+}
+
+// Sets `pem` on `element` if it is a DTLS decoder, or on every DTLS decoder inside it.
+void use_certificate(GstElement* element, const std::string& pem) {
+    if (is_dtls_decoder(element)) {
+        g_object_set(element, "pem", pem.c_str(), nullptr);
+        return;
+    }
+    if (!GST_IS_BIN(element)) {
+        return;
+    }
+    GUnique<GstIterator> it(gst_bin_iterate_recurse(GST_BIN(element)));
+    GValue item = G_VALUE_INIT;
+    while (gst_iterator_next(it.get(), &item) == GST_ITERATOR_OK) {
+        auto* child = GST_ELEMENT(g_value_get_object(&item));
+        if (is_dtls_decoder(child)) {
+            g_object_set(child, "pem", pem.c_str(), nullptr);
+        }
+        g_value_reset(&item);
+    }
+    g_value_unset(&item);
+}
+
+// webrtcbin 1.22 computes the SDP fingerprint over every base64 line of the transport's
+// PEM, which for a supplied certificate includes the private key: the result matches
+// nothing and browsers drop the DTLS handshake. The answer gets the real fingerprint.
+void replace_fingerprints(GstSDPMessage* sdp, const std::string& fingerprint) {
+    for (guint m = 0; m < gst_sdp_message_medias_len(sdp); ++m) {
+        auto* media = const_cast<GstSDPMedia*>(gst_sdp_message_get_media(sdp, m));
+        for (guint a = 0; a < gst_sdp_media_attributes_len(media); ++a) {
+            if (g_strcmp0(gst_sdp_media_get_attribute(media, a)->key, "fingerprint") == 0) {
+                GstSDPAttribute attr;
+                gst_sdp_attribute_set(&attr, "fingerprint", fingerprint.c_str());
+                gst_sdp_media_replace_attribute(media, a, &attr);
+            }
+        }
+    }
+    for (guint a = 0; a < gst_sdp_message_attributes_len(sdp); ++a) {
+        if (g_strcmp0(gst_sdp_message_get_attribute(sdp, a)->key, "fingerprint") == 0) {
+            GstSDPAttribute attr;
+            gst_sdp_attribute_set(&attr, "fingerprint", fingerprint.c_str());
+            gst_sdp_message_replace_attribute(sdp, a, &attr);
+        }
+    }
+}
+
+} // namespace
+
+Result<std::unique_ptr<Endpoint>> Endpoint::create(Engine::Impl& engine, EndpointOptions options,
+                                                   Signaller& signaller, Listener& listener) {
+    CONF_ASSERT_MEDIA_THREAD(engine);
+    if (options.id.empty()) {
+        return invalid_argument("endpoint id must not be empty");
+    }
+    auto identity = engine.dtls_identity();
+    if (!identity) {
+        return identity.status();
+    }
+    auto pipeline = Pipeline::create(engine, "endpoint-" + options.id);
+    if (!pipeline) {
+        return pipeline.status();
+    }
+    auto webrtcbin = GRef<GstElement>::adopt(
+        gst_element_factory_make("webrtcbin", ("webrtcbin-" + options.id).c_str()));
+    if (!webrtcbin) {
+        return unavailable("the webrtcbin element is missing (install gstreamer1.0-plugins-bad "
+                           "and gstreamer1.0-nice)");
+    }
+    gst_bin_add((*pipeline)->bin(), webrtcbin.get());
+    std::unique_ptr<Endpoint> endpoint(new Endpoint(engine, std::move(options), signaller, listener,
+                                                    std::move(pipeline).value(),
+                                                    std::move(webrtcbin)));
+    if (Status status = endpoint->setup(**identity); !status) {
+        return status;
+    }
+    return endpoint;
+}
+
+Endpoint::Endpoint(Engine::Impl& engine, EndpointOptions options, Signaller& signaller,
+                   Listener& listener, std::unique_ptr<Pipeline> pipeline,
+                   GRef<GstElement> webrtcbin)
+    : engine_(engine), options_(std::move(options)), signaller_(signaller), listener_(listener),
+      logger_(Logger("endpoint").with("room", options_.room).with("endpoint", options_.id)),
+      pipeline_(std::move(pipeline)), webrtcbin_(std::move(webrtcbin)) {
+    pipeline_->set_listener(this);
+}
+
+Endpoint::~Endpoint() {
+    if (gathering_timer_) {
+        g_source_destroy(gathering_timer_.get());
+    }
+    signals_.clear();
+    // The pipeline goes first: its streaming threads are what feed the tracks.
+    pipeline_.reset();
+    tracks_.clear();
+}
+
+Status Endpoint::setup(const DtlsIdentity& identity) {
+    g_object_set(webrtcbin_.get(), "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, "latency",
+                 static_cast<guint>(options_.jitterbuffer_latency.count()), nullptr);
+    if (!options_.stun_server.empty()) {
+        g_object_set(webrtcbin_.get(), "stun-server", options_.stun_server.c_str(), nullptr);
+    }
+
+    // Candidates only on the configured addresses, UDP only.
+    GstWebRTCICE* raw_ice = nullptr;
+    g_object_get(webrtcbin_.get(), "ice-agent", &raw_ice, nullptr);
+    auto ice = GRef<GstWebRTCICE>::adopt(raw_ice);
+    if (!ice) {
+        return internal_error("webrtcbin has no ICE agent");
+    }
+    g_object_set(ice.get(), "ice-tcp", FALSE, nullptr);
+    for (const std::string& address : options_.ice_addresses) {
+        gboolean added = FALSE;
+        g_signal_emit_by_name(ice.get(), "add-local-ip-address", address.c_str(), &added);
+        if (!added) {
+            return invalid_argument(fmt::format("cannot use ICE address '{}'", address));
+        }
+    }
+
+    // Every DTLS transport webrtcbin creates presents the engine's certificate. webrtcbin adds
+    // its transport bins already populated, so look inside whatever gets added.
+    fingerprint_ = identity.sdp_fingerprint();
+    std::string pem = identity.pem();
+    signals_.push_back(connect_signal<GstBin*, GstElement*>(
+        pipeline_->get(), "deep-element-added",
+        [pem](GstBin*, GstElement* element) { use_certificate(element, pem); }));
+    signals_.push_back(connect_signal<GstPad*>(webrtcbin_.get(), "pad-added",
+                                               [this](GstPad* pad) { on_pad_added(pad); }));
+    signals_.push_back(connect_signal<GParamSpec*>(
+        webrtcbin_.get(), "notify::ice-gathering-state",
+        [this](GParamSpec*) { post([](Endpoint& self) { self.maybe_send_answer(); }); }));
+    signals_.push_back(connect_signal<GParamSpec*>(
+        webrtcbin_.get(), "notify::connection-state", [this](GParamSpec*) {
+            post([](Endpoint& self) {
+                GstWebRTCPeerConnectionState state;
+                g_object_get(self.webrtcbin_.get(), "connection-state", &state, nullptr);
+                switch (state) {
+                case GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTING:
+                    self.set_state(EndpointState::kConnecting);
+                    break;
+                case GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED:
+                    self.set_state(EndpointState::kConnected);
+                    break;
+                case GST_WEBRTC_PEER_CONNECTION_STATE_FAILED:
+                    self.fail(unavailable("ICE/DTLS connection failed"));
+                    break;
+                default:
+                    break;
+                }
+            });
+        }));
+
+    if (Status started = pipeline_->start(); !started) {
+        return started.with_context("starting the endpoint pipeline");
+    }
+    return Status::ok();
+}
+
+void Endpoint::post(std::function<void(Endpoint&)> fn) {
+    // Destruction happens on the media thread too, so checking the token there is race-free.
+    (void)engine_.post([alive = std::weak_ptr<int>(alive_), this, fn = std::move(fn)] {
+        if (!alive.expired()) {
+            fn(*this);
+        }
+    });
+}
+
+namespace {
+struct PromiseContext {
+    std::function<void(GRef<GstPromise>)> deliver;
+};
+} // namespace
+
+void Endpoint::receive_description(const SessionDescription& description) {
+    CONF_ASSERT_MEDIA_THREAD(engine_);
+    if (description.type != SessionDescription::Type::kOffer) {
+        signaller_.send_error(invalid_argument("this endpoint answers offers; it sent none"));
+        return;
+    }
+    if (state_ != EndpointState::kNew || answer_pending_) {
+        signaller_.send_error(failed_precondition("renegotiation is not supported yet"));
+        return;
+    }
+    auto filtered = filter_offer(description.sdp);
+    if (!filtered) {
+        logger_.info("offer refused: {}", filtered.status().message());
+        signaller_.send_error(filtered.status());
+        return;
+    }
+    for (const OfferedMedia& media : filtered->media) {
+        logger_.debug("offer m-line mid={} {}: {}", media.mid, to_string(media.kind),
+                      fmt::join(media.codecs, ","));
+    }
+    GUnique<GstWebRTCSessionDescription> offer(
+        gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_OFFER, filtered->sdp.release()));
+
+    auto* context =
+        new PromiseContext{[this, alive = std::weak_ptr<int>(alive_)](GRef<GstPromise> promise) {
+            (void)engine_.post([this, alive, promise = std::move(promise)] {
+                if (alive.expired()) {
+                    return;
+                }
+                if (Status status = error_from_reply(promise.get(), "applying the offer");
+                    !status) {
+                    signaller_.send_error(status);
+                    return;
+                }
+                on_remote_offer_set();
+            });
+        }};
+    auto promise = GRef<GstPromise>::adopt(gst_promise_new_with_change_func(
+        [](GstPromise* p, gpointer data) {
+            static_cast<PromiseContext*>(data)->deliver(GRef<GstPromise>::ref(p));
+        },
+        context, [](gpointer data) { delete static_cast<PromiseContext*>(data); }));
+    g_signal_emit_by_name(webrtcbin_.get(), "set-remote-description", offer.get(), promise.get());
+}
+
+void Endpoint::on_remote_offer_set() {
+    auto* context =
+        new PromiseContext{[this, alive = std::weak_ptr<int>(alive_)](GRef<GstPromise> promise) {
+            (void)engine_.post([this, alive, promise = std::move(promise)] {
+                if (!alive.expired()) {
+                    on_answer_created(promise.get());
+                }
+            });
+        }};
+    auto promise = GRef<GstPromise>::adopt(gst_promise_new_with_change_func(
+        [](GstPromise* p, gpointer data) {
+            static_cast<PromiseContext*>(data)->deliver(GRef<GstPromise>::ref(p));
+        },
+        context, [](gpointer data) { delete static_cast<PromiseContext*>(data); }));
+    g_signal_emit_by_name(webrtcbin_.get(), "create-answer", nullptr, promise.get());
+}
+
+void Endpoint::on_answer_created(GstPromise* promise) {
+    if (Status status = error_from_reply(promise, "creating the answer"); !status) {
+        signaller_.send_error(status);
+        return;
+    }
+    GUnique<GstWebRTCSessionDescription> answer;
+    const GstStructure* reply = gst_promise_get_reply(promise);
+    if (reply == nullptr ||
+        !gst_structure_get(reply, "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, answer.out(),
+                           nullptr) ||
+        !answer) {
+        signaller_.send_error(internal_error("webrtcbin produced no answer"));
+        return;
+    }
+    replace_fingerprints(answer->sdp, fingerprint_);
+    g_signal_emit_by_name(webrtcbin_.get(), "set-local-description", answer.get(), nullptr);
+    answer_pending_ = true;
+    set_state(EndpointState::kConnecting);
+
+    // Destroyed with the endpoint (see the destructor), so `this` is valid whenever it fires.
+    gathering_timer_ = GRef<GSource>::adopt(g_timeout_source_new(
+        static_cast<guint>(std::max<std::int64_t>(1, options_.gathering_timeout.count()))));
+    g_source_set_callback(
+        gathering_timer_.get(),
+        [](gpointer data) -> gboolean {
+            auto& self = *static_cast<Endpoint*>(data);
+            self.gathering_timer_.reset();
+            self.logger_.warn("ICE gathering still running after {} ms; answering with the "
+                              "candidates gathered so far",
+                              self.options_.gathering_timeout.count());
+            self.send_answer_now();
+            return G_SOURCE_REMOVE;
+        },
+        this, nullptr);
+    g_source_attach(gathering_timer_.get(), engine_.context());
+    maybe_send_answer();
+}
+
+void Endpoint::maybe_send_answer() {
+    if (!answer_pending_) {
+        return;
+    }
+    GstWebRTCICEGatheringState gathering;
+    g_object_get(webrtcbin_.get(), "ice-gathering-state", &gathering, nullptr);
+    if (gathering == GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE) {
+        send_answer_now();
+    }
+}
+
+void Endpoint::send_answer_now() {
+    if (!answer_pending_) {
+        return;
+    }
+    answer_pending_ = false;
+    if (gathering_timer_) {
+        g_source_destroy(gathering_timer_.get());
+        gathering_timer_.reset();
+    }
+    GUnique<GstWebRTCSessionDescription> local;
+    g_object_get(webrtcbin_.get(), "local-description", local.out(), nullptr);
+    if (!local) {
+        signaller_.send_error(internal_error("no local description after set-local-description"));
+        return;
+    }
+    GUnique<gchar> text(gst_sdp_message_as_text(local->sdp));
+    logger_.debug("answer ready ({} bytes)", std::strlen(text.get()));
+    signaller_.send_description({SessionDescription::Type::kAnswer, text.get()});
+}
+
+void Endpoint::receive_candidate(const IceCandidate& candidate) {
+    CONF_ASSERT_MEDIA_THREAD(engine_);
+    if (candidate.candidate.empty()) {
+        return; // end of candidates: nothing to do for libnice
+    }
+    g_signal_emit_by_name(webrtcbin_.get(), "add-ice-candidate", candidate.mline_index,
+                          candidate.candidate.c_str());
+}
+
+void Endpoint::on_pad_added(GstPad* pad) {
+    // Streaming thread. Build the track here (it only adds a probe) so no packet arrives on
+    // an unhandled pad; the bookkeeping goes to the media thread.
+    if (GST_PAD_DIRECTION(pad) != GST_PAD_SRC) {
+        return;
+    }
+    auto caps = GRef<GstCaps>::adopt(gst_pad_get_current_caps(pad));
+    if (!caps) {
+        caps = GRef<GstCaps>::adopt(gst_pad_query_caps(pad, nullptr));
+    }
+    const GstStructure* s =
+        caps && !gst_caps_is_empty(caps.get()) ? gst_caps_get_structure(caps.get(), 0) : nullptr;
+    const gchar* encoding = s != nullptr ? gst_structure_get_string(s, "encoding-name") : nullptr;
+    const Codec* codec = encoding != nullptr ? find_codec(encoding) : nullptr;
+    std::string pad_name = GST_PAD_NAME(pad);
+    if (codec == nullptr) {
+        // Cannot happen with a filtered offer; refuse loudly rather than forward blindly.
+        post([pad_name,
+              encoding = std::string(encoding != nullptr ? encoding : "?")](Endpoint& self) {
+            self.logger_.warn("ignoring pad {} with unsupported encoding {}", pad_name, encoding);
+        });
+        return;
+    }
+    auto track = std::make_shared<std::unique_ptr<ReceivedTrack>>(std::make_unique<ReceivedTrack>(
+        options_.id + "-" + pad_name, *codec, caps, GRef<GstPad>::ref(pad),
+        GRef<GstElement>::ref(GST_ELEMENT(pipeline_->get()))));
+    post([track](Endpoint& self) {
+        ReceivedTrack& added = *self.tracks_.emplace_back(std::move(*track));
+        self.logger_.info("track {} ({} {})", added.id(), to_string(added.kind()),
+                          added.codec().name);
+        self.listener_.on_track_added(self, added);
+    });
+}
+
+void Endpoint::set_state(EndpointState state) {
+    if (state == state_ || state_ == EndpointState::kFailed || state_ == EndpointState::kClosed) {
+        return;
+    }
+    logger_.info("state {} -> {}", to_string(state_), to_string(state));
+    state_ = state;
+    listener_.on_state_changed(*this, state);
+}
+
+void Endpoint::fail(Status error) {
+    if (state_ == EndpointState::kFailed || state_ == EndpointState::kClosed) {
+        return;
+    }
+    logger_.warn("failed: {}", error.message());
+    set_state(EndpointState::kFailed);
+    listener_.on_endpoint_failed(*this, error);
+}
+
+void Endpoint::on_pipeline_error(Pipeline& /*pipeline*/, const Status& error) {
+    fail(error);
+}
+
+void Endpoint::close(std::function<void()> done) {
+    CONF_ASSERT_MEDIA_THREAD(engine_);
+    answer_pending_ = false;
+    // Nothing to drain in a transport pipeline: straight to NULL.
+    pipeline_->stop(
+        [this, alive = std::weak_ptr<int>(alive_), done = std::move(done)](const StopReport&) {
+            if (!alive.expired()) {
+                set_state(EndpointState::kClosed);
+            }
+            if (done) {
+                done();
+            }
+        },
+        Pipeline::StopMode::kImmediate);
+}
+
+} // namespace conf

@@ -1,0 +1,101 @@
+// Endpoint: one WebRTC peer of the server (ICE, DTLS-SRTP, BUNDLE, rtcp-mux, NACK/RTX,
+// PLI/FIR), webrtcbin today, in its own Pipeline so a peer's failure stays that peer's.
+//
+// It answers remote offers (WHIP publishers, WHEP viewers, browsers): the offer is filtered
+// to the codec allowlist first, the answer is sent through the Signaller once ICE gathering
+// is complete (host candidates only, on the configured addresses; no STUN/TURN unless
+// configured). Each incoming track becomes a ReceivedTrack that fans RTP out to subscribers.
+// Media thread only, except where noted.
+#pragma once
+
+#include "conf/signalling.hpp"
+#include "core/engine_impl.hpp"
+#include "core/pipeline.hpp"
+#include "core/signal_connection.hpp"
+#include "webrtc/received_track.hpp"
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace conf {
+
+struct EndpointOptions {
+    std::string id;   // unique per engine: names the pipeline and `webrtcbin-<id>`
+    std::string room; // for log lines
+    // Host candidates are gathered on these addresses only (nothing else about the host leaks).
+    std::vector<std::string> ice_addresses = {"127.0.0.1"};
+    std::string stun_server; // "stun://host:port"; empty: none is contacted
+    std::chrono::milliseconds jitterbuffer_latency{100};
+    // Answer with whatever was gathered when gathering takes longer than this.
+    std::chrono::milliseconds gathering_timeout{3000};
+};
+
+enum class EndpointState { kNew, kConnecting, kConnected, kFailed, kClosed };
+std::string_view to_string(EndpointState state) noexcept;
+
+class Endpoint : public SignallingPeer, private Pipeline::Listener {
+  public:
+    class Listener {
+      public:
+        virtual ~Listener() = default;
+        virtual void on_track_added(Endpoint& endpoint, ReceivedTrack& track) = 0;
+        virtual void on_state_changed(Endpoint& /*endpoint*/, EndpointState /*state*/) {}
+        // The peer is unusable (pipeline error, ICE/DTLS failure); the owner should close it.
+        virtual void on_endpoint_failed(Endpoint& endpoint, const Status& error) = 0;
+    };
+
+    static Result<std::unique_ptr<Endpoint>> create(Engine::Impl& engine, EndpointOptions options,
+                                                    Signaller& signaller, Listener& listener);
+    ~Endpoint() override;
+
+    // SignallingPeer: a remote offer is answered through the Signaller (or refused with
+    // send_error); remote candidates are added to ICE.
+    void receive_description(const SessionDescription& description) override;
+    void receive_candidate(const IceCandidate& candidate) override;
+
+    const std::string& id() const noexcept { return options_.id; }
+    EndpointState state() const noexcept { return state_; }
+    const std::vector<std::unique_ptr<ReceivedTrack>>& tracks() const noexcept { return tracks_; }
+    const Logger& logger() const noexcept { return logger_; }
+
+    // Stops the pipeline (EOS, watchdog, NULL); `done` runs on the media thread.
+    void close(std::function<void()> done);
+
+  private:
+    Endpoint(Engine::Impl& engine, EndpointOptions options, Signaller& signaller,
+             Listener& listener, std::unique_ptr<Pipeline> pipeline, GRef<GstElement> webrtcbin);
+    Status setup(const DtlsIdentity& identity);
+
+    // Posts `fn` to the media thread, dropped if this endpoint is gone by then.
+    void post(std::function<void(Endpoint&)> fn);
+    void on_remote_offer_set();
+    void on_answer_created(GstPromise* promise);
+    void maybe_send_answer();
+    void send_answer_now();
+    void fail(Status error);
+    void set_state(EndpointState state);
+    void on_pad_added(GstPad* pad);
+    void add_track(GRef<GstPad> pad, GRef<GstCaps> caps);
+
+    void on_pipeline_error(Pipeline& pipeline, const Status& error) override;
+
+    Engine::Impl& engine_;
+    EndpointOptions options_;
+    Signaller& signaller_;
+    Listener& listener_;
+    Logger logger_;
+    std::unique_ptr<Pipeline> pipeline_;
+    GRef<GstElement> webrtcbin_;
+    std::vector<SignalConnection> signals_;
+    std::string fingerprint_; // "sha-256 AB:..." of the engine's DTLS certificate
+    std::vector<std::unique_ptr<ReceivedTrack>> tracks_;
+    EndpointState state_ = EndpointState::kNew;
+    bool answer_pending_ = false; // local answer set, waiting for gathering to finish
+    GRef<GSource> gathering_timer_;
+    std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+};
+
+} // namespace conf

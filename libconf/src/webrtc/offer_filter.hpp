@@ -1,0 +1,33 @@
+// Offer filtering: parses a remote SDP offer and strips every payload type outside the codec
+// allowlist (codec/codec.hpp) before webrtcbin sees it, so the answer can only ever accept
+// VP8, VP9, H.264 (constrained baseline/main) and Opus, plus RTX for those. Malformed or
+// unusable offers are refused here with a reason a client can act on.
+#pragma once
+
+#include "codec/codec.hpp"
+#include "conf/status.hpp"
+#include "core/g_unique.hpp"
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace conf {
+
+struct OfferedMedia {
+    MediaKind kind;
+    std::string mid;
+    std::vector<std::string> codecs; // accepted codec names, in the offer's preference order
+};
+
+struct FilteredOffer {
+    GUnique<GstSDPMessage> sdp;
+    std::vector<OfferedMedia> media;
+};
+
+// Upper bound on an offer's size; browsers send 5-15 KiB.
+inline constexpr size_t kMaxOfferBytes = 64 * 1024;
+
+Result<FilteredOffer> filter_offer(std::string_view sdp_text);
+
+} // namespace conf

@@ -1,0 +1,82 @@
+#include "webrtc/received_track.hpp"
+
+#include <gst/video/video.h>
+
+#include <algorithm>
+
+namespace conf {
+
+ReceivedTrack::FanOut::FanOut(GRef<GstElement> owner)
+    : pipeline(std::move(owner)),
+      sinks(std::make_shared<const std::vector<std::shared_ptr<RtpSink>>>()) {}
+
+ReceivedTrack::ReceivedTrack(std::string id, const Codec& codec, GRef<GstCaps> caps,
+                             GRef<GstPad> pad, GRef<GstElement> pipeline)
+    : id_(std::move(id)), codec_(codec), caps_(std::move(caps)), pad_(std::move(pad)),
+      fan_out_(std::make_shared<FanOut>(std::move(pipeline))) {
+    probe_ = add_probe(
+        pad_.get(),
+        static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+        [fan_out = fan_out_](GstPad*, GstPadProbeInfo* info) { return fan_out->on_data(info); });
+}
+
+ReceivedTrack::~ReceivedTrack() = default;
+
+void ReceivedTrack::subscribe(std::shared_ptr<RtpSink> sink) {
+    std::lock_guard lock(fan_out_->mutex);
+    auto next = std::make_shared<std::vector<std::shared_ptr<RtpSink>>>(*fan_out_->sinks);
+    next->push_back(std::move(sink));
+    fan_out_->sinks = std::move(next);
+}
+
+void ReceivedTrack::unsubscribe(const RtpSink* sink) {
+    std::lock_guard lock(fan_out_->mutex);
+    auto next = std::make_shared<std::vector<std::shared_ptr<RtpSink>>>(*fan_out_->sinks);
+    std::erase_if(*next, [sink](const auto& s) { return s.get() == sink; });
+    fan_out_->sinks = std::move(next);
+}
+
+void ReceivedTrack::request_keyframe() {
+    // Upstream force-key-unit becomes a PLI (or FIR) in webrtcbin's RTP session.
+    gst_pad_push_event(pad_.get(),
+                       gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
+}
+
+GstPadProbeReturn ReceivedTrack::FanOut::on_data(GstPadProbeInfo* info) {
+    GstClockTime base_time = gst_element_get_base_time(pipeline.get());
+    if ((info->type & GST_PAD_PROBE_TYPE_BUFFER) != 0) {
+        deliver(GST_PAD_PROBE_INFO_BUFFER(info), base_time);
+    } else if ((info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) != 0) {
+        GstBufferList* list = GST_PAD_PROBE_INFO_BUFFER_LIST(info);
+        for (guint i = 0; i < gst_buffer_list_length(list); ++i) {
+            deliver(gst_buffer_list_get(list, i), base_time);
+        }
+    }
+    // Nothing is linked downstream: the subscribers were the only consumers.
+    return GST_PAD_PROBE_DROP;
+}
+
+void ReceivedTrack::FanOut::deliver(GstBuffer* buffer, GstClockTime base_time) {
+    packets.fetch_add(1, std::memory_order_relaxed);
+    std::shared_ptr<const std::vector<std::shared_ptr<RtpSink>>> snapshot;
+    {
+        std::lock_guard lock(mutex);
+        snapshot = sinks;
+    }
+    if (snapshot->empty()) {
+        return;
+    }
+    // Move PTS onto the absolute clock. gst_buffer_make_writable copies only the metadata
+    // when the buffer is shared; the payload memory is never copied.
+    GRef<GstBuffer> out = GRef<GstBuffer>::ref(buffer);
+    if (GST_BUFFER_PTS_IS_VALID(buffer)) {
+        out = GRef<GstBuffer>::adopt(gst_buffer_make_writable(out.release()));
+        GST_BUFFER_PTS(out.get()) += base_time;
+        GST_BUFFER_DTS(out.get()) = GST_CLOCK_TIME_NONE;
+    }
+    for (const auto& sink : *snapshot) {
+        sink->push_rtp(out.get());
+    }
+}
+
+} // namespace conf

@@ -1,0 +1,79 @@
+// ReceivedTrack: one remote track arriving at an Endpoint, fanned out as RTP to subscribers.
+//
+// The fan-out runs on the streaming thread that carries the track (a pad probe on
+// webrtcbin's output pad): each packet goes to every subscriber as a shared reference, no
+// copy, no decoding, and is then dropped, so the pad needs nothing linked downstream.
+// Subscribers must not block (they push into their own bounded queues).
+#pragma once
+
+#include "codec/codec.hpp"
+#include "core/g_ref.hpp"
+#include "core/probe_connection.hpp"
+
+#include <gst/gst.h>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace conf {
+
+class RtpSink {
+  public:
+    virtual ~RtpSink() = default;
+    // Called on a streaming thread. `rtp` is borrowed; take a ref to keep it. Its PTS is on
+    // the absolute clock (pipeline base time + running time), comparable across pipelines.
+    virtual void push_rtp(GstBuffer* rtp) = 0;
+};
+
+class ReceivedTrack {
+  public:
+    // `pad` is webrtcbin's src pad for the track; `caps` its application/x-rtp caps. Safe to
+    // construct on a streaming thread (it only adds a probe), so no packet goes unhandled.
+    ReceivedTrack(std::string id, const Codec& codec, GRef<GstCaps> caps, GRef<GstPad> pad,
+                  GRef<GstElement> pipeline);
+    ~ReceivedTrack();
+    ReceivedTrack(const ReceivedTrack&) = delete;
+    ReceivedTrack& operator=(const ReceivedTrack&) = delete;
+
+    const std::string& id() const noexcept { return id_; }
+    const Codec& codec() const noexcept { return codec_; }
+    MediaKind kind() const noexcept { return codec_.kind; }
+    GstCaps* caps() const noexcept { return caps_.get(); }
+    std::uint64_t packets() const noexcept {
+        return fan_out_->packets.load(std::memory_order_relaxed);
+    }
+
+    // Media thread. A new subscriber usually wants a keyframe too: see request_keyframe().
+    void subscribe(std::shared_ptr<RtpSink> sink);
+    void unsubscribe(const RtpSink* sink);
+    // Asks the sender for a keyframe (PLI/FIR through webrtcbin's RTCP).
+    void request_keyframe();
+
+  private:
+    // What the probe callback touches. Shared with the probe's closure, so a callback still
+    // running while the track is destroyed (pipeline torn down asynchronously) stays valid.
+    struct FanOut {
+        explicit FanOut(GRef<GstElement> pipeline);
+        GstPadProbeReturn on_data(GstPadProbeInfo* info);
+        void deliver(GstBuffer* buffer, GstClockTime base_time);
+
+        GRef<GstElement> pipeline;
+        // Copy-on-write list: the streaming thread takes a snapshot under the lock and
+        // delivers outside it, so subscribe/unsubscribe never wait on a packet in flight.
+        std::mutex mutex;
+        std::shared_ptr<const std::vector<std::shared_ptr<RtpSink>>> sinks;
+        std::atomic<std::uint64_t> packets{0};
+    };
+
+    std::string id_;
+    const Codec& codec_;
+    GRef<GstCaps> caps_;
+    GRef<GstPad> pad_;
+    std::shared_ptr<FanOut> fan_out_;
+    ProbeConnection probe_;
+};
+
+} // namespace conf

@@ -1,0 +1,51 @@
+// WebRtcPublisher: a plain webrtcbin peer for tests, the way an independent client (a
+// GStreamer app, OBS) would publish: it makes the offer, trickles its candidates, and sends
+// test-pattern media from the gst-launch description it is given. Media thread only.
+#pragma once
+
+#include "conf/signalling.hpp"
+#include "core/engine_impl.hpp"
+#include "core/g_ref.hpp"
+#include "core/signal_connection.hpp"
+
+#include <gst/gst.h>
+#include <gst/webrtc/webrtc.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace conf::test {
+
+class WebRtcPublisher : public SignallingPeer {
+  public:
+    // `description` must contain a `webrtcbin name=peer` fed by its sources.
+    WebRtcPublisher(Engine::Impl& engine, const std::string& description);
+    ~WebRtcPublisher() override;
+
+    // Sets PLAYING; webrtcbin then asks for negotiation and the offer goes to `signaller`.
+    void start(Signaller& signaller);
+
+    void receive_description(const SessionDescription& description) override;
+    void receive_candidate(const IceCandidate& candidate) override;
+
+    GstElement* webrtcbin() const { return webrtcbin_.get(); }
+    GstElement* pipeline() const { return pipeline_.get(); }
+    GstWebRTCPeerConnectionState connection_state() const;
+    // The offer it sent (for assertions on what was negotiated).
+    const std::string& offer() const { return offer_; }
+
+  private:
+    void post(std::function<void(WebRtcPublisher&)> fn);
+
+    Engine::Impl& engine_;
+    GRef<GstElement> pipeline_;
+    GRef<GstElement> webrtcbin_;
+    Signaller* signaller_ = nullptr;
+    std::vector<SignalConnection> signals_;
+    std::string offer_;
+    std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+};
+
+} // namespace conf::test

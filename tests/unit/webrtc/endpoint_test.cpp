@@ -1,0 +1,253 @@
+#include "core/g_unique.hpp"
+#include "webrtc/endpoint.hpp"
+#include "webrtc/in_process_signaller.hpp"
+
+#include "support/temp_dir.hpp"
+#include "support/webrtc_publisher.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <future>
+#include <regex>
+#include <set>
+
+using namespace std::chrono_literals;
+using conf::Endpoint;
+using conf::EndpointState;
+using conf::Engine;
+using conf::ReceivedTrack;
+
+namespace {
+
+// A subscriber that counts what it is given and checks PTS are on the absolute clock.
+struct CountingSink : conf::RtpSink {
+    std::atomic<int> packets{0};
+    std::atomic<int> bad_pts{0};
+    void push_rtp(GstBuffer* rtp) override {
+        GstClockTime now = gst_clock_get_time(clock);
+        GstClockTime pts = GST_BUFFER_PTS(rtp);
+        // Absolute clock time: within a few seconds of the system clock's "now".
+        if (!GST_CLOCK_TIME_IS_VALID(pts) || pts > now + GST_SECOND ||
+            pts + 10 * GST_SECOND < now) {
+            ++bad_pts;
+        }
+        ++packets;
+    }
+    GstClock* clock = gst_system_clock_obtain();
+    ~CountingSink() override { gst_object_unref(clock); }
+};
+
+struct TrackCollector : Endpoint::Listener {
+    std::vector<ReceivedTrack*> tracks;
+    std::vector<std::shared_ptr<CountingSink>> sinks;
+    std::promise<void> two_tracks;
+    std::promise<void> connected;
+    std::vector<conf::Status> failures;
+
+    void on_track_added(Endpoint&, ReceivedTrack& track) override {
+        auto sink = std::make_shared<CountingSink>();
+        sinks.push_back(sink);
+        track.subscribe(sink);
+        track.request_keyframe();
+        tracks.push_back(&track);
+        if (tracks.size() == 2) {
+            two_tracks.set_value();
+        }
+    }
+    void on_state_changed(Endpoint&, EndpointState state) override {
+        if (state == EndpointState::kConnected) {
+            connected.set_value();
+        }
+    }
+    void on_endpoint_failed(Endpoint&, const conf::Status& error) override {
+        failures.push_back(error);
+    }
+};
+
+// Captures the answer an endpoint sends (for SDP assertions) and forwards it on.
+struct AnswerTap : conf::Signaller {
+    conf::Signaller* next = nullptr;
+    std::string answer;
+    std::vector<conf::Status> errors;
+    std::promise<conf::Status> first_error;
+    void send_description(const conf::SessionDescription& d) override {
+        answer = d.sdp;
+        next->send_description(d);
+    }
+    void send_candidate(const conf::IceCandidate& c) override { next->send_candidate(c); }
+    void send_error(const conf::Status& e) override {
+        if (errors.empty()) {
+            first_error.set_value(e);
+        }
+        errors.push_back(e);
+    }
+};
+
+constexpr const char* kPublisher =
+    "webrtcbin name=peer "
+    "videotestsrc is-live=true pattern=ball ! video/x-raw,width=320,height=240,framerate=30/1 ! "
+    "vp8enc deadline=1 keyframe-max-dist=30 ! rtpvp8pay pt=96 ! "
+    "application/x-rtp,media=video,encoding-name=VP8,payload=96 ! peer. "
+    "audiotestsrc is-live=true wave=sine freq=440 ! audioconvert ! audioresample ! opusenc ! "
+    "rtpopuspay pt=111 ! application/x-rtp,media=audio,encoding-name=OPUS,payload=111 ! peer.";
+
+struct Fixture {
+    conf::test::TempDir dir;
+    std::unique_ptr<Engine> engine;
+    Fixture() {
+        auto created = Engine::create({.name = "endpoint-test", .data_dir = dir.path()});
+        REQUIRE(created.is_ok());
+        engine = std::move(created).value();
+    }
+    ~Fixture() { (void)engine->stop(); }
+    template <typename F>
+    auto on_media(F&& fn) {
+        auto future = engine->submit(std::forward<F>(fn));
+        REQUIRE(future.wait_for(10s) == std::future_status::ready);
+        return future.get();
+    }
+};
+
+conf::EndpointOptions options(const std::string& id) {
+    conf::EndpointOptions o;
+    o.id = id;
+    o.room = "r1";
+    return o;
+}
+
+std::set<std::string> candidate_addresses(const std::string& sdp) {
+    std::set<std::string> addresses;
+    std::regex candidate(R"(a=candidate:\S+ \d+ \S+ \d+ (\S+) \d+ typ)");
+    for (auto it = std::sregex_iterator(sdp.begin(), sdp.end(), candidate);
+         it != std::sregex_iterator(); ++it) {
+        addresses.insert((*it)[1]);
+    }
+    return addresses;
+}
+
+} // namespace
+
+TEST_CASE("a webrtcbin publisher's VP8 and Opus reach an Endpoint and fan out as RTP",
+          "[webrtc][endpoint]") {
+    Fixture f;
+    TrackCollector collector;
+    AnswerTap tap;
+    std::unique_ptr<conf::InProcessSignaller> signaller;
+    std::unique_ptr<conf::test::WebRtcPublisher> publisher;
+    std::unique_ptr<Endpoint> endpoint;
+    std::string fingerprint;
+
+    REQUIRE(f.on_media([&] {
+                 auto& impl = f.engine->impl();
+                 signaller = std::make_unique<conf::InProcessSignaller>(impl);
+                 publisher = std::make_unique<conf::test::WebRtcPublisher>(impl, kPublisher);
+                 tap.next = &signaller->for_b();
+                 auto created = Endpoint::create(impl, options("pub1"), tap, collector);
+                 if (!created) {
+                     return created.status();
+                 }
+                 endpoint = std::move(created).value();
+                 signaller->connect(*publisher, *endpoint);
+                 fingerprint = (*impl.dtls_identity())->sdp_fingerprint();
+                 publisher->start(signaller->for_a());
+                 return conf::Status::ok();
+             }).is_ok());
+
+    auto tracks_ready = collector.two_tracks.get_future();
+    REQUIRE(tracks_ready.wait_for(15s) == std::future_status::ready);
+    REQUIRE(collector.connected.get_future().wait_for(5s) == std::future_status::ready);
+
+    // Media keeps flowing to both subscribers, with PTS on the absolute clock.
+    auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (std::chrono::steady_clock::now() < deadline &&
+           (collector.sinks[0]->packets < 60 || collector.sinks[1]->packets < 60)) {
+        std::this_thread::sleep_for(50ms);
+    }
+    CHECK(collector.sinks[0]->packets >= 60);
+    CHECK(collector.sinks[1]->packets >= 60);
+    CHECK(collector.sinks[0]->bad_pts == 0);
+    CHECK(collector.sinks[1]->bad_pts == 0);
+
+    std::set<std::string> codecs;
+    (void)f.on_media([&] {
+        for (auto* track : collector.tracks) {
+            codecs.insert(std::string(track->codec().name));
+        }
+    });
+    CHECK(codecs == std::set<std::string>{"VP8", "OPUS"});
+    CHECK(collector.failures.empty());
+
+    // The DTLS handshake really used the engine's certificate: the publisher saw it.
+    std::string remote_certificate;
+    std::string our_pem;
+    (void)f.on_media([&] {
+        our_pem = (*f.engine->impl().dtls_identity())->pem();
+        GstWebRTCRTPTransceiver* transceiver = nullptr;
+        g_signal_emit_by_name(publisher->webrtcbin(), "get-transceiver", 0, &transceiver);
+        auto owned = conf::GRef<GstWebRTCRTPTransceiver>::adopt(transceiver);
+        GstWebRTCRTPSender* sender = nullptr;
+        g_object_get(owned.get(), "sender", &sender, nullptr);
+        auto owned_sender = conf::GRef<GstWebRTCRTPSender>::adopt(sender);
+        GstWebRTCDTLSTransport* transport = nullptr;
+        g_object_get(owned_sender.get(), "transport", &transport, nullptr);
+        auto owned_transport = conf::GRef<GstWebRTCDTLSTransport>::adopt(transport);
+        conf::GUnique<gchar> pem;
+        g_object_get(owned_transport.get(), "remote-certificate", pem.out(), nullptr);
+        remote_certificate = pem ? pem.get() : "";
+    });
+    REQUIRE_FALSE(remote_certificate.empty());
+    CHECK_THAT(our_pem, Catch::Contains(remote_certificate.substr(0, 200)));
+
+    // The answer: the engine's ECDSA certificate, host candidates on 127.0.0.1 only.
+    CHECK_THAT(tap.answer, Catch::Contains("a=fingerprint:" + fingerprint));
+    CHECK(candidate_addresses(tap.answer) == std::set<std::string>{"127.0.0.1"});
+    CHECK_THAT(tap.answer, Catch::Contains("VP8/90000") && Catch::Contains("OPUS/48000"));
+
+    REQUIRE(f.on_media([&] {
+                 endpoint->close([] {});
+                 endpoint.reset();
+                 publisher.reset();
+                 signaller.reset();
+             }).is_ok());
+}
+
+TEST_CASE("every endpoint of an engine presents the same ECDSA certificate", "[webrtc][dtls]") {
+    Fixture f;
+    auto identity = f.on_media([&] { return f.engine->impl().dtls_identity(); });
+    REQUIRE(identity.is_ok());
+    REQUIRE(identity->is_ok());
+    const conf::DtlsIdentity* first = **identity;
+    CHECK_THAT(first->pem(),
+               Catch::Contains("BEGIN CERTIFICATE") && Catch::Contains("BEGIN PRIVATE KEY"));
+    CHECK(first->sdp_fingerprint().rfind("sha-256 ", 0) == 0);
+    CHECK(first->sdp_fingerprint().size() == 8 + 32 * 3 - 1);
+    auto again = f.on_media([&] { return f.engine->impl().dtls_identity(); });
+    CHECK(**again == first);
+}
+
+TEST_CASE("an endpoint refuses an offer without a usable codec and stays usable",
+          "[webrtc][endpoint]") {
+    Fixture f;
+    TrackCollector collector;
+    AnswerTap tap;
+    conf::InProcessSignaller signaller(f.engine->impl());
+    tap.next = &signaller.for_b();
+    std::unique_ptr<Endpoint> endpoint;
+    REQUIRE(f.on_media([&] {
+                 auto created = Endpoint::create(f.engine->impl(), options("bad1"), tap, collector);
+                 REQUIRE(created.is_ok());
+                 endpoint = std::move(created).value();
+                 endpoint->receive_description(
+                     {conf::SessionDescription::Type::kOffer, "v=0\r\nnot really sdp\r\n"});
+             }).is_ok());
+    auto error = tap.first_error.get_future();
+    REQUIRE(error.wait_for(5s) == std::future_status::ready);
+    conf::Status status = error.get();
+    CHECK(status.code() == conf::StatusCode::kInvalidArgument);
+    CHECK(tap.answer.empty());
+    (void)f.on_media([&] {
+        CHECK(endpoint->state() == EndpointState::kNew);
+        endpoint.reset();
+    });
+}
