@@ -31,6 +31,12 @@ WebRtcPublisher::WebRtcPublisher(Engine::Impl& engine, const std::string& descri
         throw std::runtime_error("test publisher pipeline: " +
                                  std::string(error ? error->message : "parse failed"));
     }
+    if (!GST_IS_PIPELINE(pipeline_.get())) {
+        // A lone element parses to itself: give it a pipeline.
+        auto wrapper = GRef<GstElement>::adopt(gst_pipeline_new(nullptr));
+        gst_bin_add(GST_BIN(wrapper.get()), pipeline_.get());
+        pipeline_ = std::move(wrapper);
+    }
     webrtcbin_ = GRef<GstElement>::adopt(gst_bin_get_by_name(GST_BIN(pipeline_.get()), "peer"));
     if (!webrtcbin_) {
         throw std::runtime_error("test publisher pipeline has no webrtcbin named 'peer'");
@@ -57,8 +63,63 @@ void WebRtcPublisher::post(std::function<void(WebRtcPublisher&)> fn) {
     });
 }
 
+void WebRtcPublisher::add_receiver(const std::string& caps_text) {
+    auto caps = GRef<GstCaps>::adopt(gst_caps_from_string(caps_text.c_str()));
+    GstWebRTCRTPTransceiver* transceiver = nullptr;
+    g_signal_emit_by_name(webrtcbin_.get(), "add-transceiver",
+                          GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps.get(), &transceiver);
+    GRef<GstWebRTCRTPTransceiver>::adopt(transceiver).reset();
+}
+
 void WebRtcPublisher::start(Signaller& signaller) {
     signaller_ = &signaller;
+    // Decode whatever arrives. Linking from pad-added is fine for a test client.
+    signals_.push_back(connect_signal<GstPad*>(webrtcbin_.get(), "pad-added", [this](GstPad* pad) {
+        if (GST_PAD_DIRECTION(pad) != GST_PAD_SRC) {
+            return;
+        }
+        auto caps = GRef<GstCaps>::adopt(gst_pad_get_current_caps(pad));
+        if (!caps) {
+            caps = GRef<GstCaps>::adopt(gst_pad_query_caps(pad, nullptr));
+        }
+        const GstStructure* s = gst_caps_get_structure(caps.get(), 0);
+        std::string encoding = gst_structure_get_string(s, "encoding-name");
+        std::string chain;
+        bool video = true;
+        if (encoding == "VP8") {
+            chain = "rtpvp8depay ! vp8dec name=dec";
+        } else if (encoding == "VP9") {
+            chain = "rtpvp9depay ! vp9dec name=dec";
+        } else if (encoding == "H264") {
+            chain = "rtph264depay ! h264parse ! avdec_h264 name=dec";
+        } else if (encoding == "OPUS") {
+            chain = "rtpopusdepay ! opusdec name=dec";
+            video = false;
+        } else {
+            return;
+        }
+        GUnique<GError> error;
+        GstElement* bin =
+            gst_parse_bin_from_description((chain + " ! fakesink").c_str(), TRUE, error.out());
+        if (bin == nullptr) {
+            return;
+        }
+        auto decoder = GRef<GstElement>::adopt(gst_bin_get_by_name(GST_BIN(bin), "dec"));
+        auto decoded = GRef<GstPad>::adopt(gst_element_get_static_pad(decoder.get(), "src"));
+        std::atomic<int>* counter = video ? &decoded_video_frames_ : &decoded_audio_buffers_;
+        // Counted per decoded buffer; the probe lives as long as the pad.
+        gst_pad_add_probe(
+            decoded.get(), GST_PAD_PROBE_TYPE_BUFFER,
+            [](GstPad*, GstPadProbeInfo*, gpointer data) {
+                ++*static_cast<std::atomic<int>*>(data);
+                return GST_PAD_PROBE_OK;
+            },
+            counter, nullptr);
+        gst_bin_add(GST_BIN(pipeline_.get()), bin);
+        gst_element_sync_state_with_parent(bin);
+        auto sink = GRef<GstPad>::adopt(gst_element_get_static_pad(bin, "sink"));
+        gst_pad_link(pad, sink.get());
+    }));
     signals_.push_back(connect_signal<>(webrtcbin_.get(), "on-negotiation-needed", [this] {
         post([](WebRtcPublisher& self) {
             g_signal_emit_by_name(

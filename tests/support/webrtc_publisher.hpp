@@ -1,6 +1,7 @@
 // WebRtcPublisher: a plain webrtcbin peer for tests, the way an independent client (a
-// GStreamer app, OBS) would publish: it makes the offer, trickles its candidates, and sends
-// test-pattern media from the gst-launch description it is given. Media thread only.
+// GStreamer app, OBS) would publish or view: it makes the offer, trickles its candidates,
+// sends test-pattern media from the gst-launch description it is given, and decodes what
+// it receives (VP8/VP9/H.264/Opus), counting decoded video frames. Media thread only.
 #pragma once
 
 #include "conf/signalling.hpp"
@@ -24,8 +25,15 @@ class WebRtcPublisher : public SignallingPeer {
     WebRtcPublisher(Engine::Impl& engine, const std::string& description);
     ~WebRtcPublisher() override;
 
+    // Adds a receive-only m-line for `caps` (application/x-rtp,...), before start().
+    void add_receiver(const std::string& caps);
+
     // Sets PLAYING; webrtcbin then asks for negotiation and the offer goes to `signaller`.
     void start(Signaller& signaller);
+
+    // Video frames decoded from what this peer received.
+    int decoded_video_frames() const { return decoded_video_frames_.load(); }
+    int decoded_audio_buffers() const { return decoded_audio_buffers_.load(); }
 
     void receive_description(const SessionDescription& description) override;
     void receive_candidate(const IceCandidate& candidate) override;
@@ -45,6 +53,8 @@ class WebRtcPublisher : public SignallingPeer {
     Signaller* signaller_ = nullptr;
     std::vector<SignalConnection> signals_;
     std::string offer_;
+    std::atomic<int> decoded_video_frames_{0};
+    std::atomic<int> decoded_audio_buffers_{0};
     std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 

@@ -141,6 +141,7 @@ Endpoint::~Endpoint() {
     signals_.clear();
     // The pipeline goes first: its streaming threads are what feed the tracks.
     pipeline_.reset();
+    detach_send_tracks();
     tracks_.clear();
 }
 
@@ -238,8 +239,13 @@ void Endpoint::receive_description(const SessionDescription& description) {
         return;
     }
     for (const OfferedMedia& media : filtered->media) {
-        logger_.debug("offer m-line mid={} {}: {}", media.mid, to_string(media.kind),
-                      fmt::join(media.codecs, ","));
+        logger_.debug("offer m-line mid={} {} {}: {}", media.mid, to_string(media.kind),
+                      media.direction, fmt::join(media.codecs, ","));
+    }
+    if (Status status = create_send_tracks(filtered->media); !status) {
+        logger_.info("offer refused: {}", status.message());
+        signaller_.send_error(status);
+        return;
     }
     GUnique<GstWebRTCSessionDescription> offer(
         gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_OFFER, filtered->sdp.release()));
@@ -264,6 +270,53 @@ void Endpoint::receive_description(const SessionDescription& description) {
         },
         context, [](gpointer data) { delete static_cast<PromiseContext*>(data); }));
     g_signal_emit_by_name(webrtcbin_.get(), "set-remote-description", offer.get(), promise.get());
+}
+
+Status Endpoint::create_send_tracks(const std::vector<OfferedMedia>& media) {
+    if (send_sources_.empty()) {
+        return Status::ok();
+    }
+    std::vector<ReceivedTrack*> unused = send_sources_;
+    for (unsigned mline = 0; mline < media.size(); ++mline) {
+        const OfferedMedia& offered = media[mline];
+        if (!offered.peer_receives()) {
+            continue;
+        }
+        for (auto it = unused.begin(); it != unused.end(); ++it) {
+            const OfferedFormat* format = offered.format_for((*it)->codec());
+            if ((*it)->kind() != offered.kind || format == nullptr) {
+                continue;
+            }
+            auto track = SendTrack::create(pipeline_->bin(), webrtcbin_.get(), mline, *format,
+                                           fmt::format("{}-{}", options_.id, mline));
+            if (!track) {
+                return track.status();
+            }
+            (*track)->attach(**it, *track);
+            logger_.info("sending {} ({}) on m-line {} as payload {}", (*it)->id(),
+                         (*it)->codec().name, mline, format->payload_type);
+            send_tracks_.push_back(std::move(track).value());
+            unused.erase(it);
+            break;
+        }
+    }
+    if (send_tracks_.empty()) {
+        std::string have;
+        for (const ReceivedTrack* source : send_sources_) {
+            have += fmt::format("{}{} {}", have.empty() ? "" : ", ", to_string(source->kind()),
+                                source->codec().name);
+        }
+        return invalid_argument(
+            fmt::format("the offer accepts none of the tracks there are to send ({})", have));
+    }
+    return Status::ok();
+}
+
+void Endpoint::detach_send_tracks() {
+    for (const auto& track : send_tracks_) {
+        track->detach();
+    }
+    send_tracks_.clear();
 }
 
 void Endpoint::on_remote_offer_set() {
@@ -424,6 +477,7 @@ void Endpoint::close(std::function<void()> done) {
     pipeline_->stop(
         [this, alive = std::weak_ptr<int>(alive_), done = std::move(done)](const StopReport&) {
             if (!alive.expired()) {
+                detach_send_tracks();
                 set_state(EndpointState::kClosed);
             }
             if (done) {

@@ -13,6 +13,7 @@
 #include "core/pipeline.hpp"
 #include "core/signal_connection.hpp"
 #include "webrtc/received_track.hpp"
+#include "webrtc/send_track.hpp"
 
 #include <chrono>
 #include <functional>
@@ -56,9 +57,18 @@ class Endpoint : public SignallingPeer, private Pipeline::Listener {
     void receive_description(const SessionDescription& description) override;
     void receive_candidate(const IceCandidate& candidate) override;
 
+    // Offers `track` (another endpoint's) to this peer: when the remote offer has an m-line
+    // of the track's kind that accepts its codec, the answer sends it there, forwarded as
+    // RTP. Call before receive_description(). The owner keeps `track` alive while this
+    // endpoint exists, or closes this endpoint first.
+    void add_send_source(ReceivedTrack& track) { send_sources_.push_back(&track); }
+
     const std::string& id() const noexcept { return options_.id; }
     EndpointState state() const noexcept { return state_; }
     const std::vector<std::unique_ptr<ReceivedTrack>>& tracks() const noexcept { return tracks_; }
+    const std::vector<std::shared_ptr<SendTrack>>& send_tracks() const noexcept {
+        return send_tracks_;
+    }
     const Logger& logger() const noexcept { return logger_; }
 
     // Stops the pipeline (EOS, watchdog, NULL); `done` runs on the media thread.
@@ -71,6 +81,8 @@ class Endpoint : public SignallingPeer, private Pipeline::Listener {
 
     // Posts `fn` to the media thread, dropped if this endpoint is gone by then.
     void post(std::function<void(Endpoint&)> fn);
+    Status create_send_tracks(const std::vector<OfferedMedia>& media);
+    void detach_send_tracks();
     void on_remote_offer_set();
     void on_answer_created(GstPromise* promise);
     void maybe_send_answer();
@@ -92,6 +104,8 @@ class Endpoint : public SignallingPeer, private Pipeline::Listener {
     std::vector<SignalConnection> signals_;
     std::string fingerprint_; // "sha-256 AB:..." of the engine's DTLS certificate
     std::vector<std::unique_ptr<ReceivedTrack>> tracks_;
+    std::vector<ReceivedTrack*> send_sources_;
+    std::vector<std::shared_ptr<SendTrack>> send_tracks_;
     EndpointState state_ = EndpointState::kNew;
     bool answer_pending_ = false; // local answer set, waiting for gathering to finish
     GRef<GSource> gathering_timer_;

@@ -43,6 +43,16 @@ int attribute_pt(const GstSDPAttribute* attr) {
     return pt;
 }
 
+// Flag attributes ("a=recvonly") have no value, so look at keys.
+bool has_media_key(const GstSDPMedia* media, const char* key) {
+    for (guint i = 0; i < gst_sdp_media_attributes_len(media); ++i) {
+        if (g_strcmp0(gst_sdp_media_get_attribute(media, i)->key, key) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 bool has_attribute(const GstSDPMessage* sdp, const GstSDPMedia* media, const char* key) {
     return gst_sdp_media_get_attribute_val(media, key) != nullptr ||
            gst_sdp_message_get_attribute_val(sdp, key) != nullptr;
@@ -86,9 +96,14 @@ Result<OfferedMedia> filter_media(const GstSDPMessage* sdp, GstSDPMedia* media, 
         }
     }
 
-    OfferedMedia offered{kind, "", {}};
+    OfferedMedia offered{kind, "", "sendrecv", {}, {}};
     if (const gchar* mid = gst_sdp_media_get_attribute_val(media, "mid")) {
         offered.mid = mid;
+    }
+    for (const char* direction : {"sendrecv", "sendonly", "recvonly", "inactive"}) {
+        if (has_media_key(media, direction)) {
+            offered.direction = direction;
+        }
     }
     std::set<int> keep;
     std::vector<std::string> offered_names;
@@ -107,6 +122,7 @@ Result<OfferedMedia> filter_media(const GstSDPMessage* sdp, GstSDPMedia* media, 
             continue;
         }
         keep.insert(pt);
+        offered.formats.push_back({codec, pt, fmtps[pt]});
         if (std::find(offered.codecs.begin(), offered.codecs.end(), codec->name) ==
             offered.codecs.end()) {
             offered.codecs.emplace_back(codec->name);
@@ -147,6 +163,15 @@ Result<OfferedMedia> filter_media(const GstSDPMessage* sdp, GstSDPMedia* media, 
 }
 
 } // namespace
+
+const OfferedFormat* OfferedMedia::format_for(const Codec& codec) const {
+    for (const OfferedFormat& format : formats) {
+        if (format.codec == &codec) {
+            return &format;
+        }
+    }
+    return nullptr;
+}
 
 Result<FilteredOffer> filter_offer(std::string_view sdp_text) {
     if (sdp_text.size() > kMaxOfferBytes) {

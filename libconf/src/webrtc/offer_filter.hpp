@@ -14,10 +14,23 @@
 
 namespace conf {
 
+struct OfferedFormat {
+    const Codec* codec;
+    int payload_type;
+    std::string fmtp;
+};
+
 struct OfferedMedia {
     MediaKind kind;
     std::string mid;
-    std::vector<std::string> codecs; // accepted codec names, in the offer's preference order
+    std::string direction;              // "sendrecv", "sendonly", "recvonly" or "inactive"
+    std::vector<std::string> codecs;    // accepted codec names, in the offer's preference order
+    std::vector<OfferedFormat> formats; // accepted payload types (no RTX), in offer order
+
+    // The first accepted payload type for `codec`, or nullptr.
+    const OfferedFormat* format_for(const Codec& codec) const;
+    bool peer_receives() const { return direction == "sendrecv" || direction == "recvonly"; }
+    bool peer_sends() const { return direction == "sendrecv" || direction == "sendonly"; }
 };
 
 struct FilteredOffer {

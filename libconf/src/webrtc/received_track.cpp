@@ -6,40 +6,72 @@
 
 namespace conf {
 
-ReceivedTrack::FanOut::FanOut(GRef<GstElement> owner)
-    : pipeline(std::move(owner)),
+ReceivedTrack::FanOut::FanOut(GRef<GstElement> owner, GRef<GstPad> src_pad)
+    : pipeline(std::move(owner)), pad(std::move(src_pad)),
       sinks(std::make_shared<const std::vector<std::shared_ptr<RtpSink>>>()) {}
 
 ReceivedTrack::ReceivedTrack(std::string id, const Codec& codec, GRef<GstCaps> caps,
                              GRef<GstPad> pad, GRef<GstElement> pipeline)
-    : id_(std::move(id)), codec_(codec), caps_(std::move(caps)), pad_(std::move(pad)),
-      fan_out_(std::make_shared<FanOut>(std::move(pipeline))) {
+    : id_(std::move(id)), codec_(codec), caps_(std::move(caps)),
+      fan_out_(std::make_shared<FanOut>(std::move(pipeline), pad)) {
     probe_ = add_probe(
-        pad_.get(),
+        pad.get(),
         static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
         [fan_out = fan_out_](GstPad*, GstPadProbeInfo* info) { return fan_out->on_data(info); });
 }
 
 ReceivedTrack::~ReceivedTrack() = default;
 
-void ReceivedTrack::subscribe(std::shared_ptr<RtpSink> sink) {
+ReceivedTrack::Subscription ReceivedTrack::subscribe(std::shared_ptr<RtpSink> sink) {
+    const RtpSink* raw = sink.get();
     std::lock_guard lock(fan_out_->mutex);
     auto next = std::make_shared<std::vector<std::shared_ptr<RtpSink>>>(*fan_out_->sinks);
     next->push_back(std::move(sink));
     fan_out_->sinks = std::move(next);
+    return Subscription(fan_out_, raw);
 }
 
-void ReceivedTrack::unsubscribe(const RtpSink* sink) {
-    std::lock_guard lock(fan_out_->mutex);
-    auto next = std::make_shared<std::vector<std::shared_ptr<RtpSink>>>(*fan_out_->sinks);
+void ReceivedTrack::FanOut::remove(const RtpSink* sink) {
+    std::lock_guard lock(mutex);
+    auto next = std::make_shared<std::vector<std::shared_ptr<RtpSink>>>(*sinks);
     std::erase_if(*next, [sink](const auto& s) { return s.get() == sink; });
-    fan_out_->sinks = std::move(next);
+    sinks = std::move(next);
 }
 
-void ReceivedTrack::request_keyframe() {
-    // Upstream force-key-unit becomes a PLI (or FIR) in webrtcbin's RTP session.
-    gst_pad_push_event(pad_.get(),
+void ReceivedTrack::FanOut::request_keyframe() {
+    std::int64_t now = g_get_monotonic_time();
+    std::int64_t last = last_keyframe_request_us.load();
+    auto interval_us = std::chrono::microseconds(kKeyframeInterval).count();
+    if (now - last < interval_us || !last_keyframe_request_us.compare_exchange_strong(last, now)) {
+        return;
+    }
+    // Upstream force-key-unit, sent into webrtcbin's src pad, becomes a PLI (or FIR) in its
+    // RTP session.
+    gst_pad_send_event(pad.get(),
                        gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
+}
+
+ReceivedTrack::Subscription& ReceivedTrack::Subscription::operator=(Subscription&& other) noexcept {
+    if (this != &other) {
+        reset();
+        fan_out_ = std::move(other.fan_out_);
+        sink_ = std::exchange(other.sink_, nullptr);
+    }
+    return *this;
+}
+
+void ReceivedTrack::Subscription::request_keyframe() const {
+    if (auto fan_out = fan_out_.lock()) {
+        fan_out->request_keyframe();
+    }
+}
+
+void ReceivedTrack::Subscription::reset() {
+    if (auto fan_out = fan_out_.lock()) {
+        fan_out->remove(sink_);
+    }
+    fan_out_.reset();
+    sink_ = nullptr;
 }
 
 GstPadProbeReturn ReceivedTrack::FanOut::on_data(GstPadProbeInfo* info) {

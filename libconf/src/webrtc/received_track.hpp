@@ -13,6 +13,7 @@
 #include <gst/gst.h>
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -29,7 +30,36 @@ class RtpSink {
 };
 
 class ReceivedTrack {
+    struct FanOut;
+
   public:
+    // Keyframe requests closer together than this are merged into one (PLI storms from many
+    // subscribers would otherwise each cost the sender a keyframe).
+    static constexpr std::chrono::milliseconds kKeyframeInterval{300};
+
+    // Held by a subscriber; unsubscribes on destruction. Safe to outlive the track (it then
+    // does nothing) and to use from any thread.
+    class Subscription {
+      public:
+        Subscription() = default;
+        ~Subscription() { reset(); }
+        Subscription(Subscription&&) noexcept = default;
+        Subscription& operator=(Subscription&& other) noexcept;
+        Subscription(const Subscription&) = delete;
+        Subscription& operator=(const Subscription&) = delete;
+
+        // Asks the track's sender for a keyframe (rate-limited per track).
+        void request_keyframe() const;
+        void reset();
+
+      private:
+        friend class ReceivedTrack;
+        Subscription(std::weak_ptr<FanOut> fan_out, const RtpSink* sink)
+            : fan_out_(std::move(fan_out)), sink_(sink) {}
+        std::weak_ptr<FanOut> fan_out_;
+        const RtpSink* sink_ = nullptr;
+    };
+
     // `pad` is webrtcbin's src pad for the track; `caps` its application/x-rtp caps. Safe to
     // construct on a streaming thread (it only adds a probe), so no packet goes unhandled.
     ReceivedTrack(std::string id, const Codec& codec, GRef<GstCaps> caps, GRef<GstPad> pad,
@@ -46,32 +76,34 @@ class ReceivedTrack {
         return fan_out_->packets.load(std::memory_order_relaxed);
     }
 
-    // Media thread. A new subscriber usually wants a keyframe too: see request_keyframe().
-    void subscribe(std::shared_ptr<RtpSink> sink);
-    void unsubscribe(const RtpSink* sink);
-    // Asks the sender for a keyframe (PLI/FIR through webrtcbin's RTCP).
-    void request_keyframe();
+    // A new subscriber usually wants a keyframe too: see Subscription::request_keyframe().
+    [[nodiscard]] Subscription subscribe(std::shared_ptr<RtpSink> sink);
+    // Asks the sender for a keyframe (PLI/FIR through webrtcbin's RTCP), rate-limited.
+    void request_keyframe() { fan_out_->request_keyframe(); }
 
   private:
     // What the probe callback touches. Shared with the probe's closure, so a callback still
     // running while the track is destroyed (pipeline torn down asynchronously) stays valid.
     struct FanOut {
-        explicit FanOut(GRef<GstElement> pipeline);
+        FanOut(GRef<GstElement> pipeline, GRef<GstPad> pad);
         GstPadProbeReturn on_data(GstPadProbeInfo* info);
         void deliver(GstBuffer* buffer, GstClockTime base_time);
+        void remove(const RtpSink* sink);
+        void request_keyframe();
 
         GRef<GstElement> pipeline;
+        GRef<GstPad> pad;
         // Copy-on-write list: the streaming thread takes a snapshot under the lock and
         // delivers outside it, so subscribe/unsubscribe never wait on a packet in flight.
         std::mutex mutex;
         std::shared_ptr<const std::vector<std::shared_ptr<RtpSink>>> sinks;
         std::atomic<std::uint64_t> packets{0};
+        std::atomic<std::int64_t> last_keyframe_request_us{0};
     };
 
     std::string id_;
     const Codec& codec_;
     GRef<GstCaps> caps_;
-    GRef<GstPad> pad_;
     std::shared_ptr<FanOut> fan_out_;
     ProbeConnection probe_;
 };

@@ -41,6 +41,7 @@ struct CountingSink : conf::RtpSink {
 struct TrackCollector : Endpoint::Listener {
     std::vector<ReceivedTrack*> tracks;
     std::vector<std::shared_ptr<CountingSink>> sinks;
+    std::vector<ReceivedTrack::Subscription> subscriptions;
     std::promise<void> two_tracks;
     std::promise<void> connected;
     std::vector<conf::Status> failures;
@@ -48,8 +49,8 @@ struct TrackCollector : Endpoint::Listener {
     void on_track_added(Endpoint&, ReceivedTrack& track) override {
         auto sink = std::make_shared<CountingSink>();
         sinks.push_back(sink);
-        track.subscribe(sink);
-        track.request_keyframe();
+        subscriptions.push_back(track.subscribe(sink));
+        subscriptions.back().request_keyframe();
         tracks.push_back(&track);
         if (tracks.size() == 2) {
             two_tracks.set_value();
@@ -250,4 +251,80 @@ TEST_CASE("an endpoint refuses an offer without a usable codec and stays usable"
         CHECK(endpoint->state() == EndpointState::kNew);
         endpoint.reset();
     });
+}
+
+TEST_CASE("a viewer receives a publisher's tracks forwarded by an Endpoint and decodes them",
+          "[webrtc][endpoint][forward]") {
+    Fixture f;
+    TrackCollector publisher_side;
+    AnswerTap publish_tap;
+    AnswerTap view_tap;
+    TrackCollector viewer_side; // the viewer endpoint receives nothing; it only sends
+    std::unique_ptr<conf::InProcessSignaller> publish_signaller;
+    std::unique_ptr<conf::InProcessSignaller> view_signaller;
+    std::unique_ptr<conf::test::WebRtcPublisher> publisher;
+    std::unique_ptr<conf::test::WebRtcPublisher> viewer;
+    std::unique_ptr<Endpoint> ingest;
+    std::unique_ptr<Endpoint> egress;
+
+    REQUIRE(f.on_media([&] {
+                 auto& impl = f.engine->impl();
+                 publish_signaller = std::make_unique<conf::InProcessSignaller>(impl);
+                 publisher = std::make_unique<conf::test::WebRtcPublisher>(impl, kPublisher);
+                 publish_tap.next = &publish_signaller->for_b();
+                 auto created = Endpoint::create(impl, options("in1"), publish_tap, publisher_side);
+                 if (!created) {
+                     return created.status();
+                 }
+                 ingest = std::move(created).value();
+                 publish_signaller->connect(*publisher, *ingest);
+                 publisher->start(publish_signaller->for_a());
+                 return conf::Status::ok();
+             }).is_ok());
+    REQUIRE(publisher_side.two_tracks.get_future().wait_for(15s) == std::future_status::ready);
+
+    REQUIRE(
+        f.on_media([&] {
+             auto& impl = f.engine->impl();
+             view_signaller = std::make_unique<conf::InProcessSignaller>(impl);
+             viewer = std::make_unique<conf::test::WebRtcPublisher>(impl, "webrtcbin name=peer");
+             // Payload numbers differ from the publisher's (96, 111): forwarding rewrites.
+             viewer->add_receiver(
+                 "application/x-rtp,media=video,encoding-name=VP8,clock-rate=90000,payload=101");
+             viewer->add_receiver("application/x-rtp,media=audio,encoding-name=OPUS,"
+                                  "clock-rate=48000,encoding-params=(string)2,payload=109");
+             view_tap.next = &view_signaller->for_b();
+             auto created = Endpoint::create(impl, options("out1"), view_tap, viewer_side);
+             if (!created) {
+                 return created.status();
+             }
+             egress = std::move(created).value();
+             for (const auto& track : ingest->tracks()) {
+                 egress->add_send_source(*track);
+             }
+             view_signaller->connect(*viewer, *egress);
+             viewer->start(view_signaller->for_a());
+             return conf::Status::ok();
+         }).is_ok());
+
+    auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (std::chrono::steady_clock::now() < deadline &&
+           (viewer->decoded_video_frames() < 30 || viewer->decoded_audio_buffers() < 20)) {
+        std::this_thread::sleep_for(50ms);
+    }
+    INFO("view errors: " << view_tap.errors.size() << " answer:\n" << view_tap.answer);
+    CHECK(view_tap.errors.empty());
+    CHECK(viewer->decoded_video_frames() >= 30);
+    CHECK(viewer->decoded_audio_buffers() >= 20);
+    CHECK_THAT(view_tap.answer,
+               Catch::Contains("a=rtpmap:101 VP8/90000") && Catch::Contains("a=sendonly"));
+
+    REQUIRE(f.on_media([&] {
+                 egress.reset();
+                 viewer.reset();
+                 view_signaller.reset();
+                 ingest.reset();
+                 publisher.reset();
+                 publish_signaller.reset();
+             }).is_ok());
 }

@@ -1,0 +1,152 @@
+#include "webrtc/send_track.hpp"
+
+#include "core/g_unique.hpp"
+
+#include <fmt/format.h>
+#include <gst/app/gstappsrc.h>
+#include <gst/rtp/gstrtpbuffer.h>
+#include <gst/video/video.h>
+#include <gst/webrtc/webrtc.h>
+
+#include <string_view>
+
+namespace conf {
+
+namespace {
+
+// Queue bound per forwarded track: ~1 s of 2.5 Mbps video. Beyond it the oldest go.
+constexpr guint64 kMaxQueuedBytes = 320 * 1024;
+
+GRef<GstCaps> caps_for(const OfferedFormat& format) {
+    const Codec& codec = *format.codec;
+    GstCaps* caps = gst_caps_new_simple(
+        "application/x-rtp", "media", G_TYPE_STRING, std::string(to_string(codec.kind)).c_str(),
+        "encoding-name", G_TYPE_STRING, std::string(codec.name).c_str(), "clock-rate", G_TYPE_INT,
+        codec.clock_rate, "payload", G_TYPE_INT, format.payload_type, nullptr);
+    GstStructure* s = gst_caps_get_structure(caps, 0);
+    if (codec.kind == MediaKind::kVideo) {
+        // What webrtcbin puts in the answer's a=rtcp-fb lines.
+        gst_structure_set(s, "rtcp-fb-nack", G_TYPE_BOOLEAN, TRUE, "rtcp-fb-nack-pli",
+                          G_TYPE_BOOLEAN, TRUE, "rtcp-fb-ccm-fir", G_TYPE_BOOLEAN, TRUE, nullptr);
+    } else {
+        gst_structure_set(s, "encoding-params", G_TYPE_STRING,
+                          std::to_string(codec.channels).c_str(), nullptr);
+    }
+    // The offer's fmtp parameters (H.264 profile, packetization-mode) answer unchanged.
+    std::string_view fmtp = format.fmtp;
+    while (!fmtp.empty()) {
+        size_t end = fmtp.find(';');
+        std::string_view item = fmtp.substr(0, end);
+        while (!item.empty() && item.front() == ' ') {
+            item.remove_prefix(1);
+        }
+        if (size_t eq = item.find('='); eq != std::string_view::npos && eq > 0) {
+            gst_structure_set(s, std::string(item.substr(0, eq)).c_str(), G_TYPE_STRING,
+                              std::string(item.substr(eq + 1)).c_str(), nullptr);
+        }
+        if (end == std::string_view::npos) {
+            break;
+        }
+        fmtp.remove_prefix(end + 1);
+    }
+    return GRef<GstCaps>::adopt(caps);
+}
+
+} // namespace
+
+Result<std::shared_ptr<SendTrack>> SendTrack::create(GstBin* pipeline, GstElement* webrtcbin,
+                                                     unsigned mline, const OfferedFormat& format,
+                                                     std::string id) {
+    std::shared_ptr<SendTrack> track(new SendTrack(std::move(id), mline, *format.codec,
+                                                   static_cast<guint8>(format.payload_type)));
+    track->pipeline_ = GRef<GstElement>::ref(GST_ELEMENT(pipeline));
+    track->webrtcbin_ = GRef<GstElement>::ref(webrtcbin);
+    track->appsrc_ = GRef<GstElement>::adopt(
+        gst_element_factory_make("appsrc", fmt::format("send-{}", track->id_).c_str()));
+    if (!track->appsrc_) {
+        return unavailable("the appsrc element is missing (gstreamer1.0-plugins-base)");
+    }
+    auto caps = caps_for(format);
+    g_object_set(track->appsrc_.get(), "caps", caps.get(), "is-live", TRUE, "format",
+                 GST_FORMAT_TIME, "do-timestamp", FALSE, "max-bytes", kMaxQueuedBytes, "block",
+                 FALSE, "leaky-type", GST_APP_LEAKY_TYPE_DOWNSTREAM, nullptr);
+    gst_bin_add(pipeline, track->appsrc_.get());
+
+    std::string pad_name = fmt::format("sink_{}", mline);
+    track->webrtc_pad_ =
+        GRef<GstPad>::adopt(gst_element_request_pad_simple(webrtcbin, pad_name.c_str()));
+    auto src = GRef<GstPad>::adopt(gst_element_get_static_pad(track->appsrc_.get(), "src"));
+    if (!track->webrtc_pad_ ||
+        gst_pad_link(src.get(), track->webrtc_pad_.get()) != GST_PAD_LINK_OK) {
+        gst_bin_remove(pipeline, track->appsrc_.get());
+        return internal_error(fmt::format("cannot link a send track to webrtcbin {}", pad_name));
+    }
+    GstWebRTCRTPTransceiver* raw = nullptr;
+    g_object_get(track->webrtc_pad_.get(), "transceiver", &raw, nullptr);
+    auto transceiver = GRef<GstWebRTCRTPTransceiver>::adopt(raw);
+    if (transceiver) {
+        // NACKed packets are resent from webrtcbin's RTX history; this peer only receives.
+        g_object_set(transceiver.get(), "do-nack", TRUE, "direction",
+                     GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, nullptr);
+    }
+    track->keyframe_probe_ =
+        add_probe(src.get(), GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
+                  [weak = std::weak_ptr<SendTrack>(track)](GstPad*, GstPadProbeInfo* info) {
+                      if (gst_video_event_is_force_key_unit(GST_PAD_PROBE_INFO_EVENT(info))) {
+                          if (auto self = weak.lock()) {
+                              self->request_keyframe();
+                          }
+                      }
+                      return GST_PAD_PROBE_OK;
+                  });
+    gst_element_sync_state_with_parent(track->appsrc_.get());
+    return track;
+}
+
+SendTrack::~SendTrack() = default;
+
+void SendTrack::attach(ReceivedTrack& source, std::shared_ptr<SendTrack> self) {
+    std::lock_guard lock(subscription_mutex_);
+    subscription_ = source.subscribe(std::move(self));
+    subscription_.request_keyframe();
+}
+
+void SendTrack::detach() {
+    {
+        std::lock_guard lock(subscription_mutex_);
+        subscription_.reset();
+    }
+    keyframe_probe_.remove();
+    if (webrtc_pad_) {
+        gst_element_release_request_pad(webrtcbin_.get(), webrtc_pad_.get());
+        webrtc_pad_.reset();
+    }
+}
+
+void SendTrack::request_keyframe() {
+    std::lock_guard lock(subscription_mutex_);
+    subscription_.request_keyframe();
+}
+
+void SendTrack::push_rtp(GstBuffer* rtp) {
+    GstClockTime base_time = gst_element_get_base_time(pipeline_.get());
+    GRef<GstBuffer> buffer = GRef<GstBuffer>::adopt(gst_buffer_make_writable(gst_buffer_ref(rtp)));
+    GstClockTime pts = GST_BUFFER_PTS(buffer.get());
+    GST_BUFFER_PTS(buffer.get()) =
+        GST_CLOCK_TIME_IS_VALID(pts) && pts >= base_time ? pts - base_time : GST_CLOCK_TIME_NONE;
+
+    GstRTPBuffer header = GST_RTP_BUFFER_INIT;
+    if (gst_rtp_buffer_map(buffer.get(), GST_MAP_READ, &header)) {
+        bool same = gst_rtp_buffer_get_payload_type(&header) == payload_type_;
+        gst_rtp_buffer_unmap(&header);
+        // Rewriting copies the packet (its memory is shared with the other subscribers).
+        if (!same && gst_rtp_buffer_map(buffer.get(), GST_MAP_WRITE, &header)) {
+            gst_rtp_buffer_set_payload_type(&header, payload_type_);
+            gst_rtp_buffer_unmap(&header);
+        }
+    }
+    packets_.fetch_add(1, std::memory_order_relaxed);
+    gst_app_src_push_buffer(GST_APP_SRC(appsrc_.get()), buffer.release());
+}
+
+} // namespace conf
