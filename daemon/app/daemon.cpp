@@ -1,0 +1,151 @@
+#include "app/daemon.hpp"
+
+#include "app/data_dir.hpp"
+#include "app/exit_code.hpp"
+
+#include <conf/version.hpp>
+
+#include <fmt/format.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+
+namespace conf::daemon {
+
+namespace {
+
+[[noreturn]] void exit_now(int code) {
+    std::fflush(stdout);
+    std::fflush(stderr);
+    // Nothing else runs: no destructors that might wait on what is stuck.
+    std::_Exit(code);
+}
+
+} // namespace
+
+Daemon::Daemon(Settings settings)
+    : settings_(std::move(settings)), logger_("confd"),
+      loop_(GRef<GMainLoop>::adopt(g_main_loop_new(nullptr, FALSE))) {}
+
+Daemon::~Daemon() {
+    if (stopper_.joinable()) {
+        stopper_.join();
+    }
+    signals_.clear();
+    if (shutdown_deadline_) {
+        g_source_destroy(shutdown_deadline_.get());
+    }
+    http_.reset();
+    grpc_.reset();
+    engine_.reset();
+}
+
+int Daemon::run() {
+    // Watch signals before anything starts, so an early SIGTERM still stops gracefully.
+    signals_.push_back(std::make_unique<SignalWatch>(SIGINT, [this] { on_signal("SIGINT"); }));
+    signals_.push_back(std::make_unique<SignalWatch>(SIGTERM, [this] { on_signal("SIGTERM"); }));
+
+    logger_.info("confd {} starting: http {}, grpc {}, data_dir \"{}\"", conf::version(),
+                 settings_.http.to_string(), settings_.grpc.to_string(),
+                 settings_.data_dir.string());
+    if (settings_.shutdown_timeout <= settings_.pipeline_stop_timeout) {
+        logger_.warn("shutdown_timeout_ms ({}) is not above media.pipeline_stop_timeout_ms ({}): "
+                     "a pipeline still draining at shutdown will be cut off",
+                     settings_.shutdown_timeout.count(), settings_.pipeline_stop_timeout.count());
+    }
+    if (Status status = start(); !status.is_ok()) {
+        fmt::print(stderr, "confd: {}\n", status.message());
+        return kExitFailure;
+    }
+
+    // The one line tools and people wait for; flushed, since stdout may be a pipe.
+    fmt::print("confd listening on {} (grpc {})\n", http_->url(), grpc_->address());
+    std::fflush(stdout);
+    logger_.info("confd ready");
+
+    g_main_loop_run(loop_.get());
+
+    if (stopper_.joinable()) {
+        stopper_.join();
+    }
+    logger_.info("confd stopped");
+    return kExitOk;
+}
+
+Status Daemon::start() {
+    if (Status status = prepare_data_dir(settings_.data_dir); !status.is_ok()) {
+        return status;
+    }
+    auto engine = Engine::create({
+        .name = "confd",
+        .data_dir = settings_.data_dir,
+        .pipeline_stop_timeout = settings_.pipeline_stop_timeout,
+    });
+    if (!engine.is_ok()) {
+        return engine.status().with_context("cannot start the media engine");
+    }
+    engine_ = std::move(engine).value();
+
+    auto grpc = GrpcServer::start(settings_.grpc);
+    if (!grpc.is_ok()) {
+        return grpc.status();
+    }
+    grpc_ = std::move(grpc).value();
+
+    auto http = HttpServer::start(settings_.http, *engine_);
+    if (!http.is_ok()) {
+        return http.status();
+    }
+    http_ = std::move(http).value();
+    return Status::ok();
+}
+
+void Daemon::on_signal(std::string_view name) {
+    if (stopping_) {
+        logger_.warn("{} during shutdown: exiting now", name);
+        exit_now(kExitFailure);
+    }
+    stopping_ = true;
+    logger_.info("{} received: stopping (at most {} ms)", name, settings_.shutdown_timeout.count());
+    if (http_) {
+        http_->stop();
+    }
+
+    GSource* deadline =
+        g_timeout_source_new(static_cast<guint>(settings_.shutdown_timeout.count()));
+    g_source_set_callback(
+        deadline,
+        [](gpointer self) noexcept -> gboolean {
+            auto* daemon = static_cast<Daemon*>(self);
+            daemon->logger_.error("graceful stop took longer than {} ms: exiting now",
+                                  daemon->settings_.shutdown_timeout.count());
+            exit_now(kExitFailure);
+        },
+        this, nullptr);
+    g_source_attach(deadline, nullptr);
+    shutdown_deadline_ = GRef<GSource>::adopt(deadline);
+
+    stop_in_background();
+}
+
+void Daemon::stop_in_background() {
+    stopper_ = std::thread([this] {
+        try {
+            // In-flight gRPC calls get half the budget; the media engine the rest.
+            if (grpc_) {
+                grpc_->shutdown(settings_.shutdown_timeout / 2);
+            }
+            if (engine_) {
+                if (Status status = engine_->stop(); !status.is_ok()) {
+                    logger_.warn("media engine stop: {}", status.to_string());
+                }
+            }
+        } catch (const std::exception& e) {
+            logger_.error("graceful stop failed: {}", e.what());
+        }
+        g_main_loop_quit(loop_.get()); // thread-safe: wakes the main context
+    });
+}
+
+} // namespace conf::daemon

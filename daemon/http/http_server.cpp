@@ -1,0 +1,127 @@
+#include "http/http_server.hpp"
+
+#include "core/g_unique.hpp"
+#include "http/json_reply.hpp"
+
+#include <conf/version.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace conf::daemon {
+
+namespace {
+
+constexpr std::chrono::milliseconds kHealthzTimeout{2000};
+
+std::string join(const std::vector<std::string_view>& items) {
+    std::string out;
+    for (std::string_view item : items) {
+        out += fmt::format("{}{}", out.empty() ? "" : ", ", item);
+    }
+    return out;
+}
+
+} // namespace
+
+HttpServer::HttpServer(const ListenAddress& address, Engine& engine)
+    : address_(address),
+      server_(GRef<SoupServer>::adopt(soup_server_new(
+          "server-header", fmt::format("confd/{} ", conf::version()).c_str(), nullptr))),
+      healthz_(engine, GRef<GMainContext>::adopt(g_main_context_ref_thread_default()).get(),
+               kHealthzTimeout),
+      logger_(Logger("confd")) {
+    routes_.push_back({"/healthz", {"GET", "HEAD"}, [this](SoupServerMessage* message) {
+                           healthz_.handle(message);
+                       }});
+    // One catch-all handler: libsoup's own path handlers also match every path below theirs.
+    soup_server_add_handler(server_.get(), nullptr, &HttpServer::on_request, this, nullptr);
+}
+
+Result<std::unique_ptr<HttpServer>> HttpServer::start(const ListenAddress& address,
+                                                      Engine& engine) {
+    std::unique_ptr<HttpServer> server(new HttpServer(address, engine));
+    auto ip = GRef<GInetAddress>::adopt(g_inet_address_new_from_string(address.host.c_str()));
+    if (!ip) {
+        return invalid_argument(fmt::format("not an IP address: {}", address.host));
+    }
+    auto socket_address =
+        GRef<GSocketAddress>::adopt(g_inet_socket_address_new(ip.get(), address.port));
+    GUnique<GError> error;
+    if (!soup_server_listen(server->server_.get(), socket_address.get(),
+                            static_cast<SoupServerListenOptions>(0), error.out())) {
+        return unavailable(
+            fmt::format("cannot listen for HTTP on {}: {}", address.to_string(), error->message));
+    }
+    // With port 0 the kernel chose; ask the socket.
+    GSList* listeners = soup_server_get_listeners(server->server_.get());
+    if (listeners != nullptr) {
+        auto local = GRef<GSocketAddress>::adopt(
+            g_socket_get_local_address(G_SOCKET(listeners->data), nullptr));
+        if (local && G_IS_INET_SOCKET_ADDRESS(local.get())) {
+            server->port_ = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(local.get()));
+        }
+    }
+    g_slist_free(listeners);
+    if (server->port_ == 0) {
+        return internal_error(
+            fmt::format("HTTP server on {} has no bound port", address.to_string()));
+    }
+    server->logger_ = Logger("confd").with("http", address.with_port(server->port_));
+    server->logger_.info("HTTP server listening on {}", server->url());
+    return server;
+}
+
+HttpServer::~HttpServer() {
+    stop();
+    soup_server_remove_handler(server_.get(), nullptr);
+}
+
+std::string HttpServer::url() const {
+    return fmt::format("http://{}/", address_.with_port(port_));
+}
+
+void HttpServer::stop() {
+    if (stopped_) {
+        return;
+    }
+    stopped_ = true;
+    healthz_.abandon_all();
+    soup_server_disconnect(server_.get());
+    logger_.info("HTTP server stopped");
+}
+
+void HttpServer::on_request(SoupServer*, SoupServerMessage* message, const char* path, GHashTable*,
+                            gpointer self) noexcept {
+    try {
+        static_cast<HttpServer*>(self)->dispatch(message, path != nullptr ? path : "");
+    } catch (const std::exception& e) {
+        static_cast<HttpServer*>(self)->logger_.error("request to {} failed: {}", path, e.what());
+        reply_error(message, SOUP_STATUS_INTERNAL_SERVER_ERROR, "internal error");
+    } catch (...) {
+        reply_error(message, SOUP_STATUS_INTERNAL_SERVER_ERROR, "internal error");
+    }
+}
+
+void HttpServer::dispatch(SoupServerMessage* message, std::string_view path) {
+    std::string_view method = soup_server_message_get_method(message);
+    logger_.debug("{} {}", method, path);
+    auto route = std::find_if(routes_.begin(), routes_.end(),
+                              [&](const Route& r) { return r.path == path; });
+    if (route == routes_.end()) {
+        reply_error(message, SOUP_STATUS_NOT_FOUND, fmt::format("no such path: {}", path));
+        return;
+    }
+    if (std::find(route->methods.begin(), route->methods.end(), method) == route->methods.end()) {
+        reply_error(message, SOUP_STATUS_METHOD_NOT_ALLOWED,
+                    fmt::format("method {} is not allowed on {}; use {}", method, path,
+                                join(route->methods)));
+        soup_message_headers_replace(soup_server_message_get_response_headers(message), "Allow",
+                                     join(route->methods).c_str());
+        return;
+    }
+    route->handle(message);
+}
+
+} // namespace conf::daemon

@@ -1,0 +1,62 @@
+// HttpServer: confd's HTTP endpoint, a libsoup SoupServer on the main thread's GMainContext.
+// Routes match exact paths. Unknown paths get 404 and known paths with another method 405,
+// both as JSON like every other answer.
+#pragma once
+
+#include "config/listen_address.hpp"
+#include "core/g_ref.hpp"
+#include "http/healthz_handler.hpp"
+
+#include <conf/engine.hpp>
+#include <conf/status.hpp>
+
+#include <libsoup/soup.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace conf::daemon {
+
+class HttpServer {
+  public:
+    // Binds `address` (port 0 picks a free port) and serves on the calling thread's
+    // thread-default main context, which must be running for requests to be answered.
+    static Result<std::unique_ptr<HttpServer>> start(const ListenAddress& address, Engine& engine);
+    ~HttpServer();
+    HttpServer(const HttpServer&) = delete;
+    HttpServer& operator=(const HttpServer&) = delete;
+
+    // The port actually bound.
+    std::uint16_t port() const noexcept { return port_; }
+    // What a user opens: "http://127.0.0.1:8080/".
+    std::string url() const;
+
+    // Closes the listening socket and every open connection. Idempotent.
+    void stop();
+
+  private:
+    struct Route {
+        std::string path;
+        std::vector<std::string_view> methods;
+        std::function<void(SoupServerMessage*)> handle;
+    };
+
+    HttpServer(const ListenAddress& address, Engine& engine);
+    static void on_request(SoupServer* server, SoupServerMessage* message, const char* path,
+                           GHashTable* query, gpointer self) noexcept;
+    void dispatch(SoupServerMessage* message, std::string_view path);
+
+    ListenAddress address_;
+    GRef<SoupServer> server_;
+    HealthzHandler healthz_;
+    std::vector<Route> routes_;
+    std::uint16_t port_ = 0;
+    bool stopped_ = false;
+    Logger logger_;
+};
+
+} // namespace conf::daemon

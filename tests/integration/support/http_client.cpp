@@ -1,0 +1,41 @@
+#include "support/http_client.hpp"
+
+#include "core/g_ref.hpp"
+#include "core/g_unique.hpp"
+
+#include <libsoup/soup.h>
+
+#include <stdexcept>
+
+namespace conf::test {
+
+HttpResponse http_request(std::string_view method, const std::string& url) {
+    auto session = GRef<SoupSession>::adopt(soup_session_new_with_options("timeout", 5, nullptr));
+    auto message =
+        GRef<SoupMessage>::adopt(soup_message_new(std::string(method).c_str(), url.c_str()));
+    if (!message) {
+        throw std::runtime_error("not a valid URL: " + url);
+    }
+    GUnique<GError> error;
+    auto body = GRef<GBytes>::adopt(
+        soup_session_send_and_read(session.get(), message.get(), nullptr, error.out()));
+    if (!body) {
+        throw std::runtime_error(std::string(method) + " " + url + " failed: " + error->message);
+    }
+
+    HttpResponse response;
+    response.status = soup_message_get_status(message.get());
+    SoupMessageHeaders* headers = soup_message_get_response_headers(message.get());
+    if (const char* type = soup_message_headers_get_content_type(headers, nullptr)) {
+        response.content_type = type;
+    }
+    if (const char* allow = soup_message_headers_get_one(headers, "Allow")) {
+        response.allow = allow;
+    }
+    gsize size = 0;
+    const auto* data = static_cast<const char*>(g_bytes_get_data(body.get(), &size));
+    response.body.assign(data != nullptr ? data : "", size);
+    return response;
+}
+
+} // namespace conf::test

@@ -1,0 +1,21 @@
+// A blocking HTTP/1.1 client for tests, on libsoup's SoupSession.
+#pragma once
+
+#include <glib.h>
+
+#include <string>
+#include <string_view>
+
+namespace conf::test {
+
+struct HttpResponse {
+    guint status = 0;
+    std::string content_type; // without parameters: "application/json"
+    std::string allow;        // the Allow header, if any
+    std::string body;
+};
+
+// Sends one request with a 5 s timeout; throws std::runtime_error if no response arrives.
+HttpResponse http_request(std::string_view method, const std::string& url);
+
+} // namespace conf::test
