@@ -58,14 +58,22 @@ std::vector<std::string> LeakTracker::still_alive() {
     if (!checkpoint) {
         return alive;
     }
-    std::set<std::string> created;
-    std::set<std::string> removed;
-    collect(checkpoint.get(), "objects-created-list", created);
-    collect(checkpoint.get(), "objects-removed-list", removed);
-    for (const auto& key : created) {
-        if (removed.count(key) == 0) {
+    collect(checkpoint.get(), "objects-created-list", created_);
+    collect(checkpoint.get(), "objects-removed-list", removed_);
+    for (const auto& key : created_) {
+        if (removed_.count(key) == 0) {
             alive.push_back(key);
         }
+    }
+    return alive;
+}
+
+std::vector<std::string> LeakTracker::still_alive_after(std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    std::vector<std::string> alive = still_alive();
+    while (!alive.empty() && std::chrono::steady_clock::now() < deadline) {
+        g_usleep(10000);
+        alive = still_alive();
     }
     return alive;
 }

@@ -7,6 +7,7 @@
 
 #include <gst/gst.h>
 
+#include <chrono>
 #include <set>
 #include <string>
 #include <vector>
@@ -23,11 +24,17 @@ class LeakTracker {
     LeakTracker& operator=(const LeakTracker&) = delete;
 
     bool available() const { return static_cast<bool>(tracer_); }
-    // "GstFakeSink 0x..." for each object created since construction and still alive.
+    // "GstFakeSink@0x..." for each object created since construction and still alive.
     std::vector<std::string> still_alive();
+    // still_alive(), polled until it is empty or `timeout` passes: GStreamer's thread pools
+    // drop their last references (a finished GstTask, say) a moment after a join returns.
+    std::vector<std::string> still_alive_after(std::chrono::milliseconds timeout);
 
   private:
     GRef<GstTracer> tracer_;
+    // Checkpoints only report what changed since the previous one: accumulate.
+    std::set<std::string> created_;
+    std::set<std::string> removed_;
 };
 
 } // namespace conf::test

@@ -172,7 +172,7 @@ TEST_CASE("handles leave no GStreamer object behind", "[handles][leaks]") {
         return;
     }
     run_pipeline_with_handles();
-    auto alive = tracker.still_alive();
+    auto alive = tracker.still_alive_after(std::chrono::seconds(2));
     INFO("still alive: " << Catch::Detail::stringify(alive));
     CHECK(alive.empty());
 }
