@@ -1,5 +1,5 @@
 # Every dependency comes from a Debian 12 package and is found through pkg-config
-# (cmake/install-deps.sh installs them). Headers are SYSTEM includes so their warnings
+# (cmake/scripts/install-deps.sh installs them). Headers are SYSTEM includes so their warnings
 # never fail our -Werror build.
 find_package(PkgConfig REQUIRED)
 find_package(Threads REQUIRED)
