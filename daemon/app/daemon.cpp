@@ -7,9 +7,12 @@
 
 #include <fmt/format.h>
 
+#include "recording/repair.hpp"
+
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <future>
 
 namespace conf::daemon {
 
@@ -38,6 +41,10 @@ Daemon::~Daemon() {
     }
     http_.reset();
     grpc_.reset();
+    if (engine_ && rooms_) {
+        // Only reached when start() failed half-way: the registry must go on its thread.
+        (void)engine_->submit([this] { rooms_.reset(); }).wait_for(std::chrono::seconds(5));
+    }
     engine_.reset();
 }
 
@@ -87,13 +94,33 @@ Status Daemon::start() {
     }
     engine_ = std::move(engine).value();
 
+    // Recordings a crash left in RECORDING become INTERRUPTED before anything records again.
+    for (const RepairReport& report : repair_recordings(settings_.rooms.recordings_dir)) {
+        if (report.outcome == RepairReport::Outcome::kRepaired) {
+            logger_.warn("recording {} was interrupted; repaired ({:.1f} s recorded)",
+                         report.recording_id, static_cast<double>(report.duration_ns) / 1e9);
+        } else {
+            logger_.error("recording at {}: {}: {}", report.manifest.string(),
+                          to_string(report.outcome), report.status.message());
+        }
+    }
+    auto created = engine_->submit(
+        [this] { rooms_ = std::make_unique<RoomRegistry>(engine_->impl(), settings_.rooms); });
+    if (Status status = created.get(); !status.is_ok()) {
+        return status.with_context("cannot create the room registry");
+    }
+    if (settings_.rooms.record_every_room) {
+        logger_.info("profile recorder: every WHIP publish is recorded under {}",
+                     settings_.rooms.recordings_dir.string());
+    }
+
     auto grpc = GrpcServer::start(settings_.grpc);
     if (!grpc.is_ok()) {
         return grpc.status();
     }
     grpc_ = std::move(grpc).value();
 
-    auto http = HttpServer::start(settings_.http, *engine_);
+    auto http = HttpServer::start(settings_.http, *engine_, *rooms_);
     if (!http.is_ok()) {
         return http.status();
     }
@@ -132,9 +159,11 @@ void Daemon::on_signal(std::string_view name) {
 void Daemon::stop_in_background() {
     stopper_ = std::thread([this] {
         try {
-            // In-flight gRPC calls get half the budget; the media engine the rest.
+            // Sessions and recordings first (they are what an operator would lose), then
+            // in-flight gRPC calls, then the media engine.
+            stop_rooms(settings_.shutdown_timeout / 2);
             if (grpc_) {
-                grpc_->shutdown(settings_.shutdown_timeout / 2);
+                grpc_->shutdown(settings_.shutdown_timeout / 4);
             }
             if (engine_) {
                 if (Status status = engine_->stop(); !status.is_ok()) {
@@ -146,6 +175,22 @@ void Daemon::stop_in_background() {
         }
         g_main_loop_quit(loop_.get()); // thread-safe: wakes the main context
     });
+}
+
+void Daemon::stop_rooms(std::chrono::milliseconds budget) {
+    if (!engine_ || !rooms_) {
+        return;
+    }
+    auto finished = std::make_shared<std::promise<void>>();
+    auto posted = engine_->submit(
+        [this, finished] { rooms_->shutdown([finished] { finished->set_value(); }); });
+    if (!posted.get().is_ok() ||
+        finished->get_future().wait_for(budget) != std::future_status::ready) {
+        logger_.error("sessions did not all end within {} ms", budget.count());
+    } else {
+        logger_.info("all sessions ended, recordings finalized");
+    }
+    (void)engine_->submit([this] { rooms_.reset(); }).wait_for(budget);
 }
 
 } // namespace conf::daemon

@@ -1,6 +1,7 @@
 // Daemon: confd at run time. Starts the media engine and the servers, announces the bound
 // addresses on stdout, and runs the main loop (which also serves HTTP) until SIGINT or
-// SIGTERM. Then it stops gracefully: HTTP stops accepting, gRPC shuts down, the engine stops.
+// SIGTERM. Then it stops gracefully: HTTP stops accepting, every session ends (recordings
+// finalized), gRPC shuts down, the engine stops.
 // A second signal during that, or running past settings.shutdown_timeout, exits at once
 // with code 1.
 #pragma once
@@ -11,6 +12,7 @@
 #include "core/log.hpp"
 #include "grpc/grpc_server.hpp"
 #include "http/http_server.hpp"
+#include "room/room_registry.hpp"
 
 #include <conf/engine.hpp>
 
@@ -35,11 +37,14 @@ class Daemon {
     Status start();
     void on_signal(std::string_view name);
     void stop_in_background();
+    // Media thread work, from the stopper thread: ends every session, recordings finalized.
+    void stop_rooms(std::chrono::milliseconds budget);
 
     Settings settings_;
     Logger logger_;
     GRef<GMainLoop> loop_;
     std::unique_ptr<Engine> engine_;
+    std::unique_ptr<RoomRegistry> rooms_; // lives on, and is only touched from, the media thread
     std::unique_ptr<GrpcServer> grpc_;
     std::unique_ptr<HttpServer> http_;
     std::vector<std::unique_ptr<SignalWatch>> signals_;

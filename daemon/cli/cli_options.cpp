@@ -30,11 +30,13 @@ Result<CliOptions> parse_cli(int argc, char** argv) {
     GUnique<gchar> http;
     GUnique<gchar> grpc;
     GUnique<gchar> data_dir;
+    GUnique<gchar> profile;
     // GOption writes through these pointers; the GUnique handles own what it allocates.
     gchar** config_out = config_file.out();
     gchar** http_out = http.out();
     gchar** grpc_out = grpc.out();
     gchar** data_dir_out = data_dir.out();
+    gchar** profile_out = profile.out();
     const GOptionEntry entries[] = {
         {"config", 'c', 0, G_OPTION_ARG_FILENAME, config_out,
          "Read the configuration from FILE (.json, .textproto or .pbtxt)", "FILE"},
@@ -44,6 +46,10 @@ Result<CliOptions> parse_cli(int argc, char** argv) {
          "Serve gRPC on HOST:PORT, port 0 = any free port (overrides grpc.listen)", "HOST:PORT"},
         {"data-dir", 0, 0, G_OPTION_ARG_FILENAME, data_dir_out,
          "Keep confd's files in DIR (overrides data_dir)", "DIR"},
+        {"profile", 0, 0, G_OPTION_ARG_STRING, profile_out,
+         "\"recorder\" records every WHIP publish; \"default\" only recording.rooms "
+         "(overrides profile)",
+         "NAME"},
         {"print-default-config", 0, 0, G_OPTION_ARG_NONE, &print_default_config,
          "Print the built-in default configuration (JSON) and exit", nullptr},
         {"version", 'V', 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", nullptr},
@@ -81,6 +87,9 @@ Result<CliOptions> parse_cli(int argc, char** argv) {
     }
     if (data_dir) {
         options.overrides.set_data_dir(data_dir.get());
+    }
+    if (profile) {
+        options.overrides.set_profile(profile.get());
     }
     if (help) {
         GUnique<gchar> text(g_option_context_get_help(context.get(), TRUE, nullptr));

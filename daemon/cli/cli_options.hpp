@@ -16,8 +16,8 @@ struct CliOptions {
     bool show_version = false;
     bool print_default_config = false;
     std::optional<std::filesystem::path> config_file;
-    // --http, --grpc and --data-dir as a partial Config, so they merge over the file like any
-    // other layer (defaults < file < flags).
+    // --http, --grpc, --data-dir and --profile as a partial Config, so they merge over the file
+    // like any other layer (defaults < file < flags).
     ::confd::v1::Config overrides;
     // What --help prints.
     std::string help_text;

@@ -23,6 +23,32 @@ namespace {
 namespace pb = google::protobuf;
 using ::confd::v1::Config;
 
+// Layers merge field by field (defaults < file < flags), except that a list given by a layer
+// replaces the list below it: protobuf's MergeFrom would append, and an operator who writes
+// "ice_addresses": ["::1"] means only ::1.
+void clear_replaced_lists(google::protobuf::Message& base, const google::protobuf::Message& layer) {
+    const google::protobuf::Descriptor* type = base.GetDescriptor();
+    const google::protobuf::Reflection* base_reflection = base.GetReflection();
+    const google::protobuf::Reflection* layer_reflection = layer.GetReflection();
+    for (int i = 0; i < type->field_count(); ++i) {
+        const google::protobuf::FieldDescriptor* field = type->field(i);
+        if (field->is_repeated()) {
+            if (layer_reflection->FieldSize(layer, field) > 0) {
+                base_reflection->ClearField(&base, field);
+            }
+        } else if (field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE &&
+                   layer_reflection->HasField(layer, field)) {
+            clear_replaced_lists(*base_reflection->MutableMessage(&base, field),
+                                 layer_reflection->GetMessage(layer, field));
+        }
+    }
+}
+
+void merge_layer(Config& base, const Config& layer) {
+    clear_replaced_lists(base, layer);
+    base.MergeFrom(layer);
+}
+
 Status config_errors(std::string_view origin, const std::vector<std::string>& problems) {
     std::string message;
     for (const std::string& problem : problems) {
@@ -185,9 +211,9 @@ Result<Config> load_config(const std::optional<std::filesystem::path>& file,
         if (!from_file.is_ok()) {
             return from_file.status();
         }
-        config.MergeFrom(*from_file);
+        merge_layer(config, *from_file);
     }
-    config.MergeFrom(overrides);
+    merge_layer(config, overrides);
     return config;
 }
 

@@ -1,6 +1,9 @@
 #include "config/config_validator.hpp"
 
 #include <fmt/format.h>
+#include <gio/gio.h>
+
+#include "core/g_ref.hpp"
 
 #include <array>
 #include <optional>
@@ -92,6 +95,67 @@ Result<Settings> validate_config(const ::confd::v1::Config& config) {
                                        config.media().pipeline_stop_timeout_ms(), problems);
     auto shutdown = check_timeout("shutdown_timeout_ms", config.shutdown_timeout_ms(), problems);
 
+    RoomRegistryOptions rooms;
+    if (config.profile() == "recorder") {
+        rooms.record_every_room = true;
+    } else if (config.profile() != "default") {
+        problems.add("profile",
+                     fmt::format("\"{}\" is not one of default, recorder", config.profile()));
+    }
+    if (config.webrtc().ice_addresses_size() == 0) {
+        problems.add("webrtc.ice_addresses", "must name at least one address (\"127.0.0.1\")");
+    }
+    for (int i = 0; i < config.webrtc().ice_addresses_size(); ++i) {
+        const std::string& address = config.webrtc().ice_addresses(i);
+        auto parsed = GRef<GInetAddress>::adopt(g_inet_address_new_from_string(address.c_str()));
+        if (!parsed) {
+            problems.add(fmt::format("webrtc.ice_addresses[{}]", i),
+                         fmt::format("\"{}\" is not an IP address", address));
+        } else {
+            rooms.ice_addresses.push_back(address);
+        }
+    }
+    const std::string& stun = config.webrtc().stun_server();
+    if (!stun.empty() && stun.rfind("stun://", 0) != 0) {
+        problems.add("webrtc.stun_server",
+                     fmt::format("\"{}\" must look like stun://HOST:PORT (or be empty)", stun));
+    }
+    rooms.stun_server = stun;
+    for (int i = 0; i < config.recording().rooms_size(); ++i) {
+        const std::string& room = config.recording().rooms(i);
+        if (!is_valid_name(room)) {
+            problems.add(
+                fmt::format("recording.rooms[{}]", i),
+                fmt::format("\"{}\" is not a valid room name (1-64 of A-Z a-z 0-9 _ - .)", room));
+        }
+        rooms.recorded_rooms.insert(room);
+    }
+    if (config.recording().container() == "matroska") {
+        rooms.container = RecordingContainer::kMatroska;
+    } else if (config.recording().container() == "mp4") {
+        rooms.container = RecordingContainer::kMp4Fragmented;
+    } else {
+        problems.add("recording.container", fmt::format("\"{}\" is not one of matroska, mp4",
+                                                        config.recording().container()));
+    }
+    rooms.min_free_bytes = config.recording().min_free_mb() << 20;
+    rooms.limits.max_recording_duration = std::chrono::seconds(config.recording().max_duration_s());
+    if (config.limits().max_sessions() == 0) {
+        problems.add("limits.max_sessions", "must be at least 1");
+    }
+    if (config.limits().max_sessions_per_room() == 0) {
+        problems.add("limits.max_sessions_per_room", "must be at least 1");
+    }
+    if (config.limits().max_publisher_video_kbps() < 100 ||
+        config.limits().max_publisher_video_kbps() > 100000) {
+        problems.add("limits.max_publisher_video_kbps",
+                     fmt::format("{} is out of range 100-100000",
+                                 config.limits().max_publisher_video_kbps()));
+    }
+    rooms.limits.max_sessions = config.limits().max_sessions();
+    rooms.limits.max_sessions_per_room = config.limits().max_sessions_per_room();
+    rooms.limits.max_publisher_video_kbps = config.limits().max_publisher_video_kbps();
+
     if (!problems.empty()) {
         return problems.status();
     }
@@ -101,6 +165,8 @@ Result<Settings> validate_config(const ::confd::v1::Config& config) {
     settings.log_level = *level;
     settings.pipeline_stop_timeout = *pipeline_stop;
     settings.shutdown_timeout = *shutdown;
+    rooms.recordings_dir = settings.data_dir / "recordings";
+    settings.rooms = std::move(rooms);
     return settings;
 }
 

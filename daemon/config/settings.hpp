@@ -3,6 +3,8 @@
 
 #include "config/listen_address.hpp"
 
+#include "room/room_registry.hpp"
+
 #include <chrono>
 #include <filesystem>
 
@@ -17,6 +19,9 @@ struct Settings {
     LogLevel log_level = LogLevel::kInfo;
     std::chrono::milliseconds pipeline_stop_timeout{5000};
     std::chrono::milliseconds shutdown_timeout{10000};
+    // WebRTC, recording and limits, as the media side takes them. recordings_dir is filled
+    // from data_dir.
+    RoomRegistryOptions rooms;
 };
 
 } // namespace conf::daemon

@@ -2,6 +2,7 @@
 
 #include "core/g_unique.hpp"
 #include "http/json_reply.hpp"
+#include "web/publish_page.hpp"
 
 #include <conf/version.hpp>
 
@@ -25,23 +26,37 @@ std::string join(const std::vector<std::string_view>& items) {
 
 } // namespace
 
-HttpServer::HttpServer(const ListenAddress& address, Engine& engine)
+HttpServer::HttpServer(const ListenAddress& address, Engine& engine, RoomRegistry& rooms)
     : address_(address),
       server_(GRef<SoupServer>::adopt(soup_server_new(
           "server-header", fmt::format("confd/{} ", conf::version()).c_str(), nullptr))),
       healthz_(engine, GRef<GMainContext>::adopt(g_main_context_ref_thread_default()).get(),
                kHealthzTimeout),
-      logger_(Logger("confd")) {
+      whip_(engine, GRef<GMainContext>::adopt(g_main_context_ref_thread_default()).get(), rooms),
+      publish_page_("/publish", publish_page_html()), logger_(Logger("confd")) {
     routes_.push_back({"/healthz", {"GET", "HEAD"}, [this](SoupServerMessage* message) {
                            healthz_.handle(message);
                        }});
+    for (const char* prefix : {"/whip/", "/whep/"}) {
+        prefix_routes_.push_back(
+            {prefix, [this](SoupServerMessage* message, std::string_view path) {
+                 whip_.handle(message, path);
+             }});
+    }
+    routes_.push_back({"/publish", {"GET", "HEAD"}, [this](SoupServerMessage* message) {
+                           publish_page_.handle(message);
+                       }});
+    prefix_routes_.push_back(
+        {"/publish/", [this](SoupServerMessage* message, std::string_view path) {
+             publish_page_.handle_below(message, path);
+         }});
     // One catch-all handler: libsoup's own path handlers also match every path below theirs.
     soup_server_add_handler(server_.get(), nullptr, &HttpServer::on_request, this, nullptr);
 }
 
-Result<std::unique_ptr<HttpServer>> HttpServer::start(const ListenAddress& address,
-                                                      Engine& engine) {
-    std::unique_ptr<HttpServer> server(new HttpServer(address, engine));
+Result<std::unique_ptr<HttpServer>> HttpServer::start(const ListenAddress& address, Engine& engine,
+                                                      RoomRegistry& rooms) {
+    std::unique_ptr<HttpServer> server(new HttpServer(address, engine, rooms));
     auto ip = GRef<GInetAddress>::adopt(g_inet_address_new_from_string(address.host.c_str()));
     if (!ip) {
         return invalid_argument(fmt::format("not an IP address: {}", address.host));
@@ -88,6 +103,7 @@ void HttpServer::stop() {
     }
     stopped_ = true;
     healthz_.abandon_all();
+    whip_.abandon_all();
     soup_server_disconnect(server_.get());
     logger_.info("HTTP server stopped");
 }
@@ -107,6 +123,12 @@ void HttpServer::on_request(SoupServer*, SoupServerMessage* message, const char*
 void HttpServer::dispatch(SoupServerMessage* message, std::string_view path) {
     std::string_view method = soup_server_message_get_method(message);
     logger_.debug("{} {}", method, path);
+    for (const PrefixRoute& prefix : prefix_routes_) {
+        if (path.rfind(prefix.prefix, 0) == 0) {
+            prefix.handle(message, path);
+            return;
+        }
+    }
     auto route = std::find_if(routes_.begin(), routes_.end(),
                               [&](const Route& r) { return r.path == path; });
     if (route == routes_.end()) {

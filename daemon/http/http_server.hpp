@@ -6,6 +6,8 @@
 #include "config/listen_address.hpp"
 #include "core/g_ref.hpp"
 #include "http/healthz_handler.hpp"
+#include "http/static_page_handler.hpp"
+#include "http/whip_handler.hpp"
 
 #include <conf/engine.hpp>
 #include <conf/status.hpp>
@@ -25,7 +27,9 @@ class HttpServer {
   public:
     // Binds `address` (port 0 picks a free port) and serves on the calling thread's
     // thread-default main context, which must be running for requests to be answered.
-    static Result<std::unique_ptr<HttpServer>> start(const ListenAddress& address, Engine& engine);
+    // `rooms` (WHIP/WHEP sessions) lives on the media thread and outlives the server.
+    static Result<std::unique_ptr<HttpServer>> start(const ListenAddress& address, Engine& engine,
+                                                     RoomRegistry& rooms);
     ~HttpServer();
     HttpServer(const HttpServer&) = delete;
     HttpServer& operator=(const HttpServer&) = delete;
@@ -44,8 +48,13 @@ class HttpServer {
         std::vector<std::string_view> methods;
         std::function<void(SoupServerMessage*)> handle;
     };
+    // Paths under a prefix ("/whip/") go to one handler, which checks methods itself.
+    struct PrefixRoute {
+        std::string prefix;
+        std::function<void(SoupServerMessage*, std::string_view path)> handle;
+    };
 
-    HttpServer(const ListenAddress& address, Engine& engine);
+    HttpServer(const ListenAddress& address, Engine& engine, RoomRegistry& rooms);
     static void on_request(SoupServer* server, SoupServerMessage* message, const char* path,
                            GHashTable* query, gpointer self) noexcept;
     void dispatch(SoupServerMessage* message, std::string_view path);
@@ -53,7 +62,10 @@ class HttpServer {
     ListenAddress address_;
     GRef<SoupServer> server_;
     HealthzHandler healthz_;
+    WhipHandler whip_;
+    StaticPageHandler publish_page_;
     std::vector<Route> routes_;
+    std::vector<PrefixRoute> prefix_routes_;
     std::uint16_t port_ = 0;
     bool stopped_ = false;
     Logger logger_;

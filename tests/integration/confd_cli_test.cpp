@@ -162,6 +162,20 @@ TEST_CASE("bad config values exit 2 and name the key", "[config]") {
          {},
          "media.pipeline_stop_timeout_ms: expected a whole number"},
         {R"({"shutdown_timeout_ms": "soon"})", {}, "shutdown_timeout_ms: expected a whole number"},
+        {"", {"--profile", "archive"}, "profile: \"archive\" is not one of default, recorder"},
+        {R"({"webrtc": {"ice_addresses": ["not-an-ip"]}})",
+         {},
+         "webrtc.ice_addresses[0]: \"not-an-ip\" is not an IP address"},
+        {R"({"webrtc": {"stun_server": "stun.example.org"}})",
+         {},
+         "webrtc.stun_server: \"stun.example.org\" must look like stun://HOST:PORT"},
+        {R"({"recording": {"rooms": ["../x"]}})",
+         {},
+         "recording.rooms[0]: \"../x\" is not a valid room name"},
+        {R"({"recording": {"container": "avi"}})",
+         {},
+         "recording.container: \"avi\" is not one of matroska, mp4"},
+        {R"({"limits": {"max_sessions": 0}})", {}, "limits.max_sessions: must be at least 1"},
     };
     for (const Case& c : cases) {
         std::vector<std::string> args = c.flags;

@@ -1,6 +1,7 @@
 #include "support/webrtc_publisher.hpp"
 
 #include "core/g_unique.hpp"
+#include "webrtc/ice_policy.hpp"
 
 #include <gst/webrtc/webrtc.h>
 
@@ -13,13 +14,13 @@ struct PromiseCallback {
     std::function<void(GstPromise*)> fn;
 };
 
-GstPromise* make_promise(std::function<void(GstPromise*)> fn) {
-    return gst_promise_new_with_change_func(
+GRef<GstPromise> make_promise(std::function<void(GstPromise*)> fn) {
+    return GRef<GstPromise>::adopt(gst_promise_new_with_change_func(
         [](GstPromise* promise, gpointer data) {
             static_cast<PromiseCallback*>(data)->fn(promise);
         },
         new PromiseCallback{std::move(fn)},
-        [](gpointer data) { delete static_cast<PromiseCallback*>(data); });
+        [](gpointer data) { delete static_cast<PromiseCallback*>(data); }));
 }
 } // namespace
 
@@ -42,12 +43,9 @@ WebRtcPublisher::WebRtcPublisher(Engine::Impl& engine, const std::string& descri
         throw std::runtime_error("test publisher pipeline has no webrtcbin named 'peer'");
     }
     g_object_set(webrtcbin_.get(), "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, nullptr);
-    GstWebRTCICE* raw_ice = nullptr;
-    g_object_get(webrtcbin_.get(), "ice-agent", &raw_ice, nullptr);
-    auto ice = GRef<GstWebRTCICE>::adopt(raw_ice);
-    gboolean added = FALSE;
-    g_signal_emit_by_name(ice.get(), "add-local-ip-address", "127.0.0.1", &added);
-    g_object_set(ice.get(), "ice-tcp", FALSE, nullptr);
+    if (Status restricted = restrict_ice(webrtcbin_.get(), {"127.0.0.1"}); !restricted) {
+        throw std::runtime_error(restricted.message());
+    }
 }
 
 WebRtcPublisher::~WebRtcPublisher() {
@@ -141,7 +139,7 @@ void WebRtcPublisher::start(Signaller& signaller) {
                         self.signaller_->send_description(
                             {SessionDescription::Type::kOffer, self.offer_});
                     });
-                }));
+                }).get());
         });
     }));
     signals_.push_back(connect_signal<guint, gchar*>(

@@ -1,10 +1,12 @@
 #include "webrtc/endpoint.hpp"
 
 #include "core/g_unique.hpp"
+#include "webrtc/ice_policy.hpp"
 #include "webrtc/offer_filter.hpp"
 
 #include <gst/webrtc/webrtc.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace conf {
@@ -93,6 +95,22 @@ void replace_fingerprints(GstSDPMessage* sdp, const std::string& fingerprint) {
     }
 }
 
+// Tells the peer how much it may send per video m-line: b=AS (kbps, what browsers read)
+// and b=TIAS (bps, RFC 3890).
+void limit_video_bitrate(GstSDPMessage* sdp, std::uint32_t kbps) {
+    for (guint m = 0; m < gst_sdp_message_medias_len(sdp); ++m) {
+        auto* media = const_cast<GstSDPMedia*>(gst_sdp_message_get_media(sdp, m));
+        if (g_strcmp0(gst_sdp_media_get_media(media), "video") != 0) {
+            continue;
+        }
+        while (gst_sdp_media_bandwidths_len(media) > 0) {
+            gst_sdp_media_remove_bandwidth(media, 0);
+        }
+        gst_sdp_media_add_bandwidth(media, "AS", kbps);
+        gst_sdp_media_add_bandwidth(media, "TIAS", kbps * 1000);
+    }
+}
+
 } // namespace
 
 Result<std::unique_ptr<Endpoint>> Endpoint::create(Engine::Impl& engine, EndpointOptions options,
@@ -152,20 +170,8 @@ Status Endpoint::setup(const DtlsIdentity& identity) {
         g_object_set(webrtcbin_.get(), "stun-server", options_.stun_server.c_str(), nullptr);
     }
 
-    // Candidates only on the configured addresses, UDP only.
-    GstWebRTCICE* raw_ice = nullptr;
-    g_object_get(webrtcbin_.get(), "ice-agent", &raw_ice, nullptr);
-    auto ice = GRef<GstWebRTCICE>::adopt(raw_ice);
-    if (!ice) {
-        return internal_error("webrtcbin has no ICE agent");
-    }
-    g_object_set(ice.get(), "ice-tcp", FALSE, nullptr);
-    for (const std::string& address : options_.ice_addresses) {
-        gboolean added = FALSE;
-        g_signal_emit_by_name(ice.get(), "add-local-ip-address", address.c_str(), &added);
-        if (!added) {
-            return invalid_argument(fmt::format("cannot use ICE address '{}'", address));
-        }
+    if (Status restricted = restrict_ice(webrtcbin_.get(), options_.ice_addresses); !restricted) {
+        return restricted;
     }
 
     // Every DTLS transport webrtcbin creates presents the engine's certificate. webrtcbin adds
@@ -242,6 +248,9 @@ void Endpoint::receive_description(const SessionDescription& description) {
         logger_.debug("offer m-line mid={} {} {}: {}", media.mid, to_string(media.kind),
                       media.direction, fmt::join(media.codecs, ","));
     }
+    expected_remote_tracks_ = static_cast<std::size_t>(
+        std::count_if(filtered->media.begin(), filtered->media.end(),
+                      [](const OfferedMedia& media) { return media.peer_sends(); }));
     if (Status status = create_send_tracks(filtered->media); !status) {
         logger_.info("offer refused: {}", status.message());
         signaller_.send_error(status);
@@ -351,6 +360,9 @@ void Endpoint::on_answer_created(GstPromise* promise) {
         return;
     }
     replace_fingerprints(answer->sdp, fingerprint_);
+    if (options_.max_video_bitrate_kbps > 0) {
+        limit_video_bitrate(answer->sdp, options_.max_video_bitrate_kbps);
+    }
     g_signal_emit_by_name(webrtcbin_.get(), "set-local-description", answer.get(), nullptr);
     answer_pending_ = true;
     set_state(EndpointState::kConnecting);

@@ -30,6 +30,9 @@ struct EndpointOptions {
     std::vector<std::string> ice_addresses = {"127.0.0.1"};
     std::string stun_server; // "stun://host:port"; empty: none is contacted
     std::chrono::milliseconds jitterbuffer_latency{100};
+    // Caps what the remote peer may send per video m-line (b=AS/b=TIAS in the answer);
+    // 0 leaves it to the peer.
+    std::uint32_t max_video_bitrate_kbps = 0;
     // Answer with whatever was gathered when gathering takes longer than this.
     std::chrono::milliseconds gathering_timeout{3000};
 };
@@ -65,6 +68,8 @@ class Endpoint : public SignallingPeer, private Pipeline::Listener {
 
     const std::string& id() const noexcept { return options_.id; }
     EndpointState state() const noexcept { return state_; }
+    // How many tracks the accepted offer said the peer will send (known once an offer is in).
+    std::size_t expected_remote_tracks() const noexcept { return expected_remote_tracks_; }
     const std::vector<std::unique_ptr<ReceivedTrack>>& tracks() const noexcept { return tracks_; }
     const std::vector<std::shared_ptr<SendTrack>>& send_tracks() const noexcept {
         return send_tracks_;
@@ -107,6 +112,7 @@ class Endpoint : public SignallingPeer, private Pipeline::Listener {
     std::vector<ReceivedTrack*> send_sources_;
     std::vector<std::shared_ptr<SendTrack>> send_tracks_;
     EndpointState state_ = EndpointState::kNew;
+    std::size_t expected_remote_tracks_ = 0;
     bool answer_pending_ = false; // local answer set, waiting for gathering to finish
     GRef<GSource> gathering_timer_;
     std::shared_ptr<int> alive_ = std::make_shared<int>(0);

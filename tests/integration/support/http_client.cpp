@@ -10,11 +10,23 @@
 namespace conf::test {
 
 HttpResponse http_request(std::string_view method, const std::string& url) {
-    auto session = GRef<SoupSession>::adopt(soup_session_new_with_options("timeout", 5, nullptr));
+    return http_request(method, url, "", "", 5);
+}
+
+HttpResponse http_request(std::string_view method, const std::string& url,
+                          const std::string& body_text, const std::string& content_type,
+                          unsigned seconds) {
+    auto session =
+        GRef<SoupSession>::adopt(soup_session_new_with_options("timeout", seconds, nullptr));
     auto message =
         GRef<SoupMessage>::adopt(soup_message_new(std::string(method).c_str(), url.c_str()));
     if (!message) {
         throw std::runtime_error("not a valid URL: " + url);
+    }
+    if (!content_type.empty()) {
+        auto request = GRef<GBytes>::adopt(g_bytes_new(body_text.data(), body_text.size()));
+        soup_message_set_request_body_from_bytes(message.get(), content_type.c_str(),
+                                                 request.get());
     }
     GUnique<GError> error;
     auto body = GRef<GBytes>::adopt(
@@ -31,6 +43,9 @@ HttpResponse http_request(std::string_view method, const std::string& url) {
     }
     if (const char* allow = soup_message_headers_get_one(headers, "Allow")) {
         response.allow = allow;
+    }
+    if (const char* location = soup_message_headers_get_one(headers, "Location")) {
+        response.location = location;
     }
     gsize size = 0;
     const auto* data = static_cast<const char*>(g_bytes_get_data(body.get(), &size));

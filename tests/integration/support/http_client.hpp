@@ -12,10 +12,14 @@ struct HttpResponse {
     guint status = 0;
     std::string content_type; // without parameters: "application/json"
     std::string allow;        // the Allow header, if any
+    std::string location;     // the Location header, if any
     std::string body;
 };
 
 // Sends one request with a 5 s timeout; throws std::runtime_error if no response arrives.
 HttpResponse http_request(std::string_view method, const std::string& url);
+// The same with a request body of `content_type` (timeout `seconds`).
+HttpResponse http_request(std::string_view method, const std::string& url, const std::string& body,
+                          const std::string& content_type, unsigned seconds = 15);
 
 } // namespace conf::test

@@ -1,0 +1,191 @@
+#include "http/whip_handler.hpp"
+
+#include "http/http_status.hpp"
+#include "http/json_reply.hpp"
+#include "http/sdp_fragment.hpp"
+#include "webrtc/offer_filter.hpp"
+
+#include <fmt/format.h>
+
+namespace conf::daemon {
+
+namespace {
+
+constexpr std::chrono::milliseconds kMediaTimeout{10000};
+
+std::vector<std::string> split_path(std::string_view path) {
+    std::vector<std::string> parts;
+    while (!path.empty()) {
+        size_t start = path.find_first_not_of('/');
+        if (start == std::string_view::npos) {
+            break;
+        }
+        path.remove_prefix(start);
+        size_t end = path.find('/');
+        parts.emplace_back(path.substr(0, end));
+        path = end == std::string_view::npos ? std::string_view() : path.substr(end);
+    }
+    return parts;
+}
+
+HttpResponse error_response(const Status& status) {
+    HttpResponse response;
+    response.status = http_status_for(status);
+    response.body = fmt::format("{{\"error\":{}}}", json_string(status.message()));
+    return response;
+}
+
+HttpResponse created(const std::string& location, std::string answer) {
+    HttpResponse response;
+    response.status = SOUP_STATUS_CREATED;
+    response.content_type = "application/sdp";
+    response.body = std::move(answer);
+    response.headers = {{"Location", location}};
+    return response;
+}
+
+void reply_method_not_allowed(SoupServerMessage* message, std::string_view allowed) {
+    reply_error(message, SOUP_STATUS_METHOD_NOT_ALLOWED,
+                fmt::format("method {} is not allowed here; use {}",
+                            soup_server_message_get_method(message), allowed));
+    soup_message_headers_replace(soup_server_message_get_response_headers(message), "Allow",
+                                 std::string(allowed).c_str());
+}
+
+} // namespace
+
+WhipHandler::WhipHandler(Engine& engine, GMainContext* http_context, RoomRegistry& registry)
+    : registry_(registry), calls_(engine, http_context, kMediaTimeout, Logger("whip")),
+      logger_(Logger("whip")) {}
+
+void WhipHandler::handle(SoupServerMessage* message, std::string_view path) {
+    std::vector<std::string> parts = split_path(path);
+    std::string_view method = soup_server_message_get_method(message);
+    bool whip = !parts.empty() && parts[0] == "whip";
+    // whip: [whip, room] or [whip, room, session]; whep: one level deeper.
+    size_t depth = parts.size() - (whip ? 0 : 1);
+    if (parts.size() < 2 || depth < 2 || depth > 3) {
+        reply_error(message, SOUP_STATUS_NOT_FOUND, fmt::format("no such path: {}", path));
+        return;
+    }
+    const std::string& room = parts[1];
+    if (depth == 2) {
+        if (method != "POST") {
+            reply_method_not_allowed(message, "POST");
+        } else if (whip) {
+            publish(message, room);
+        } else {
+            view(message, room, parts[2]);
+        }
+        return;
+    }
+    const std::string& session = parts.back();
+    if (method == "DELETE") {
+        remove(message, room, session);
+    } else if (method == "PATCH") {
+        patch(message, room, session);
+    } else {
+        reply_method_not_allowed(message, "PATCH, DELETE");
+    }
+}
+
+bool WhipHandler::read_body(SoupServerMessage* message, std::string_view content_type,
+                            std::string& body) {
+    SoupMessageHeaders* headers = soup_server_message_get_request_headers(message);
+    const char* type = soup_message_headers_get_content_type(headers, nullptr);
+    if (type == nullptr || content_type != type) {
+        reply_error(message, SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE,
+                    fmt::format("Content-Type must be {} (got {})", content_type,
+                                type != nullptr ? type : "none"));
+        return false;
+    }
+    SoupMessageBody* request = soup_server_message_get_request_body(message);
+    if (request->length > static_cast<goffset>(kMaxOfferBytes)) {
+        reply_error(
+            message, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
+            fmt::format("body is {} bytes; the limit is {}", request->length, kMaxOfferBytes));
+        return false;
+    }
+    auto bytes = GRef<GBytes>::adopt(soup_message_body_flatten(request));
+    gsize size = 0;
+    const auto* data = static_cast<const char*>(g_bytes_get_data(bytes.get(), &size));
+    body.assign(data != nullptr ? data : "", size);
+    return true;
+}
+
+void WhipHandler::publish(SoupServerMessage* message, const std::string& room) {
+    std::string offer;
+    if (!read_body(message, "application/sdp", offer)) {
+        return;
+    }
+    calls_.start(message, [this, room, offer](MediaCalls::Responder respond) {
+        registry_.publish(room, offer, [room, respond](Result<SessionInfo> session) {
+            if (!session) {
+                respond(error_response(session.status()));
+                return;
+            }
+            respond(created(fmt::format("/whip/{}/{}", room, session->id),
+                            std::move(session->answer_sdp)));
+        });
+    });
+}
+
+void WhipHandler::view(SoupServerMessage* message, const std::string& room,
+                       const std::string& publisher) {
+    std::string offer;
+    if (!read_body(message, "application/sdp", offer)) {
+        return;
+    }
+    calls_.start(message, [this, room, publisher, offer](MediaCalls::Responder respond) {
+        registry_.view(
+            room, publisher, offer, [room, publisher, respond](Result<SessionInfo> session) {
+                if (!session) {
+                    respond(error_response(session.status()));
+                    return;
+                }
+                respond(created(fmt::format("/whep/{}/{}/{}", room, publisher, session->id),
+                                std::move(session->answer_sdp)));
+            });
+    });
+}
+
+void WhipHandler::patch(SoupServerMessage* message, const std::string& room,
+                        const std::string& session) {
+    std::string text;
+    if (!read_body(message, "application/trickle-ice-sdpfrag", text)) {
+        return;
+    }
+    auto fragment = parse_sdp_fragment(text);
+    if (!fragment) {
+        reply_error(message, SOUP_STATUS_BAD_REQUEST, fragment.status().message());
+        return;
+    }
+    calls_.start(message, [this, room, session,
+                           candidates = fragment->candidates](MediaCalls::Responder respond) {
+        Status added = registry_.add_candidates(room, session, candidates);
+        if (!added) {
+            respond(error_response(added));
+            return;
+        }
+        HttpResponse response;
+        response.status = SOUP_STATUS_NO_CONTENT;
+        response.content_type.clear();
+        respond(std::move(response));
+    });
+}
+
+void WhipHandler::remove(SoupServerMessage* message, const std::string& room,
+                         const std::string& session) {
+    calls_.start(message, [this, room, session](MediaCalls::Responder respond) {
+        Status ended = registry_.end_session(room, session);
+        if (!ended) {
+            respond(error_response(ended));
+            return;
+        }
+        HttpResponse response;
+        response.body = "{\"status\":\"ended\"}";
+        respond(std::move(response));
+    });
+}
+
+} // namespace conf::daemon

@@ -1,0 +1,49 @@
+// WhipHandler: WHIP (RFC 9725) and WHEP over confd's HTTP server.
+//
+//   POST   /whip/{room}                     application/sdp offer → 201, Location, answer
+//   PATCH  /whip/{room}/{session}           application/trickle-ice-sdpfrag → 204
+//   DELETE /whip/{room}/{session}           → 200, the publisher (and its viewers) end
+//   POST   /whep/{room}/{session}           offer → 201, Location /whep/{room}/{session}/{viewer}
+//   PATCH  /whep/{room}/{session}/{viewer}  as for WHIP
+//   DELETE /whep/{room}/{session}/{viewer}  → 200
+//
+// Errors are JSON `{"error": ...}` with the status http_status_for() gives, plus 413 for an
+// oversized body and 415 for a wrong Content-Type. All media work happens on the media
+// thread through MediaCalls; the RoomRegistry is only touched there.
+#pragma once
+
+#include "core/log.hpp"
+#include "http/media_call.hpp"
+#include "room/room_registry.hpp"
+
+#include <libsoup/soup.h>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace conf::daemon {
+
+class WhipHandler {
+  public:
+    // `registry` lives on the media thread and outlives this handler.
+    WhipHandler(Engine& engine, GMainContext* http_context, RoomRegistry& registry);
+
+    // `path` starts with /whip/ or /whep/.
+    void handle(SoupServerMessage* message, std::string_view path);
+    void abandon_all() { calls_.abandon_all(); }
+
+  private:
+    void publish(SoupServerMessage* message, const std::string& room);
+    void view(SoupServerMessage* message, const std::string& room, const std::string& publisher);
+    void patch(SoupServerMessage* message, const std::string& room, const std::string& session);
+    void remove(SoupServerMessage* message, const std::string& room, const std::string& session);
+    // Checks Content-Type and size; replies and returns false when the body is unusable.
+    bool read_body(SoupServerMessage* message, std::string_view content_type, std::string& body);
+
+    RoomRegistry& registry_;
+    MediaCalls calls_;
+    Logger logger_;
+};
+
+} // namespace conf::daemon

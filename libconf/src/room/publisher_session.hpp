@@ -1,0 +1,83 @@
+// PublisherSession: one publishing peer (a WHIP client today): its Endpoint, and its
+// recording when the room records. The recording starts once every track the offer
+// announced has arrived (or after `track_wait`, with those that did), so audio and video of
+// one participant share one file. A recording failure (disk full) ends the recording only;
+// the publisher keeps publishing. Media thread only.
+#pragma once
+
+#include "recording/recorder.hpp"
+#include "webrtc/endpoint.hpp"
+#include "webrtc/one_shot_signaller.hpp"
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace conf {
+
+class PublisherSession final : private Endpoint::Listener, private Recorder::Listener {
+  public:
+    class Owner {
+      public:
+        virtual ~Owner() = default;
+        // The peer is gone (ICE/DTLS failure, pipeline error). Called on the media thread;
+        // the owner ends and drops the session later, never from inside this call.
+        virtual void on_publisher_failed(PublisherSession& session, const Status& reason) = 0;
+    };
+
+    struct Options {
+        std::string id;
+        std::string room;
+        EndpointOptions endpoint;
+        // Set when this publisher is recorded; recording_id and participant_id are filled in.
+        std::optional<RecorderOptions> recording;
+        std::chrono::milliseconds track_wait{3000};
+    };
+
+    static Result<std::unique_ptr<PublisherSession>> create(Engine::Impl& engine, Options options,
+                                                            Owner& owner);
+    ~PublisherSession() override;
+
+    // Answers `offer`; `done` gets the answer SDP or why it was refused.
+    void negotiate(const std::string& offer, OneShotSignaller::Done done);
+    void add_candidate(const IceCandidate& candidate) { endpoint_->receive_candidate(candidate); }
+    // Finalizes the recording (if any) and closes the peer; `done` runs once both are over.
+    void end(std::function<void()> done);
+
+    const std::string& id() const noexcept { return options_.id; }
+    const std::string& room() const noexcept { return options_.room; }
+    const std::vector<std::unique_ptr<ReceivedTrack>>& tracks() const noexcept {
+        return endpoint_->tracks();
+    }
+    const Recorder* recorder() const noexcept { return recorder_.get(); }
+
+  private:
+    PublisherSession(Engine::Impl& engine, Options options, Owner& owner);
+    void start_recording();
+    void cancel_track_wait();
+
+    // Endpoint::Listener
+    void on_track_added(Endpoint& endpoint, ReceivedTrack& track) override;
+    void on_endpoint_failed(Endpoint& endpoint, const Status& error) override;
+    // Recorder::Listener
+    void on_recorder_state_changed(Recorder& recorder, RecorderState state,
+                                   const Status& reason) override;
+    void on_recorder_keyframe_needed(Recorder& recorder, const std::string& track_id) override;
+
+    Engine::Impl& engine_;
+    Options options_;
+    Owner& owner_;
+    Logger logger_;
+    OneShotSignaller::Done answer_done_;
+    OneShotSignaller signaller_;
+    std::unique_ptr<Endpoint> endpoint_;
+    std::unique_ptr<Recorder> recorder_;
+    std::vector<ReceivedTrack::Subscription> recorder_feeds_;
+    GRef<GSource> track_wait_timer_;
+    bool ending_ = false;
+};
+
+} // namespace conf

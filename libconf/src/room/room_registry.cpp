@@ -1,0 +1,337 @@
+#include "room/room_registry.hpp"
+
+#include <openssl/rand.h>
+#include <sys/statvfs.h>
+
+#include <algorithm>
+#include <cctype>
+#include <system_error>
+
+namespace conf {
+
+bool is_valid_name(std::string_view name) noexcept {
+    if (name.empty() || name.size() > 64 || name.front() == '.') {
+        return false;
+    }
+    return std::all_of(name.begin(), name.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '-' || c == '.';
+    });
+}
+
+namespace {
+
+std::uint64_t available_bytes(const std::filesystem::path& dir) {
+    struct statvfs info {};
+    if (statvfs(dir.c_str(), &info) != 0) {
+        return 0;
+    }
+    return static_cast<std::uint64_t>(info.f_bavail) * info.f_frsize;
+}
+
+} // namespace
+
+RoomRegistry::RoomRegistry(Engine::Impl& engine, RoomRegistryOptions options)
+    : engine_(engine), options_(std::move(options)), logger_(Logger("rooms")) {}
+
+RoomRegistry::~RoomRegistry() {
+    // Whatever is left is destroyed as a crash would leave it: recordings stay RECORDING on
+    // disk for repair. shutdown() is the orderly way.
+    rooms_.clear();
+    retiring_.clear();
+}
+
+std::size_t RoomRegistry::session_count() const noexcept {
+    std::size_t count = 0;
+    for (const auto& [name, room] : rooms_) {
+        count += room.size();
+    }
+    return count;
+}
+
+bool RoomRegistry::records(const std::string& room) const {
+    return options_.record_every_room || options_.recorded_rooms.count(room) != 0;
+}
+
+const PublisherSession* RoomRegistry::find_publisher(const std::string& room,
+                                                     const std::string& id) const {
+    auto r = rooms_.find(room);
+    if (r == rooms_.end()) {
+        return nullptr;
+    }
+    auto p = r->second.publishers.find(id);
+    return p == r->second.publishers.end() ? nullptr : p->second.get();
+}
+
+Status RoomRegistry::admit(const std::string& room) const {
+    if (shutting_down_) {
+        return unavailable("the server is shutting down");
+    }
+    if (!is_valid_name(room)) {
+        return invalid_argument(fmt::format(
+            "room name '{}' is invalid: use 1-64 letters, digits, '_', '-' or '.'", room));
+    }
+    if (session_count() >= options_.limits.max_sessions) {
+        return resource_exhausted(
+            fmt::format("the server has reached max_sessions ({})", options_.limits.max_sessions));
+    }
+    auto r = rooms_.find(room);
+    if (r != rooms_.end() && r->second.size() >= options_.limits.max_sessions_per_room) {
+        return resource_exhausted(fmt::format("room '{}' has reached max_sessions_per_room ({})",
+                                              room, options_.limits.max_sessions_per_room));
+    }
+    return Status::ok();
+}
+
+EndpointOptions RoomRegistry::endpoint_options() const {
+    EndpointOptions endpoint;
+    endpoint.ice_addresses = options_.ice_addresses;
+    endpoint.stun_server = options_.stun_server;
+    return endpoint;
+}
+
+std::string RoomRegistry::new_session_id() const {
+    // Session URLs are capabilities (whoever knows one can end the session): 128 random bits.
+    unsigned char bytes[16];
+    if (RAND_bytes(bytes, sizeof(bytes)) != 1) {
+        for (auto& b : bytes) {
+            b = static_cast<unsigned char>(g_random_int());
+        }
+    }
+    std::string id;
+    for (unsigned char b : bytes) {
+        id += fmt::format("{:02x}", b);
+    }
+    return id;
+}
+
+void RoomRegistry::publish(const std::string& room, const std::string& offer,
+                           SessionCallback done) {
+    CONF_ASSERT_MEDIA_THREAD(engine_);
+    if (Status admitted = admit(room); !admitted) {
+        logger_.info("publish to '{}' refused: {}", room, admitted.message());
+        done(admitted);
+        return;
+    }
+    PublisherSession::Options options;
+    options.id = new_session_id();
+    options.room = room;
+    options.endpoint = endpoint_options();
+    options.endpoint.max_video_bitrate_kbps = options_.limits.max_publisher_video_kbps;
+    if (records(room)) {
+        std::error_code ec;
+        std::filesystem::create_directories(options_.recordings_dir, ec);
+        std::uint64_t free_bytes = available_bytes(options_.recordings_dir);
+        if (ec || free_bytes < options_.min_free_bytes) {
+            Status refused = resource_exhausted(fmt::format(
+                "not enough disk to record: {} MiB free in {}, at least {} MiB required",
+                free_bytes >> 20, options_.recordings_dir.string(), options_.min_free_bytes >> 20));
+            logger_.warn("publish to '{}' refused: {}", room, refused.message());
+            done(refused);
+            return;
+        }
+        RecorderOptions recording;
+        recording.output_dir = options_.recordings_dir;
+        recording.container = options_.container;
+        recording.min_free_bytes = options_.min_free_bytes;
+        recording.max_duration = options_.limits.max_recording_duration;
+        options.recording = recording;
+    }
+    auto created = PublisherSession::create(engine_, options, *this);
+    if (!created) {
+        done(created.status());
+        return;
+    }
+    PublisherSession& session = **created;
+    rooms_[room].publishers.emplace(options.id, std::move(created).value());
+    logger_.info("[room={} publisher={}] publishing", room, options.id);
+
+    session.negotiate(offer, [this, alive = std::weak_ptr<int>(alive_), room, id = options.id,
+                              done = std::move(done)](Result<std::string> answer) {
+        if (answer) {
+            done(SessionInfo{id, std::move(answer).value()});
+            return;
+        }
+        done(answer.status());
+        // Called from inside the session: take it down once this call has unwound.
+        (void)engine_.post([this, alive, room, id] {
+            if (!alive.expired()) {
+                (void)end_session(room, id);
+            }
+        });
+    });
+}
+
+void RoomRegistry::view(const std::string& room, const std::string& publisher,
+                        const std::string& offer, SessionCallback done) {
+    CONF_ASSERT_MEDIA_THREAD(engine_);
+    auto r = rooms_.find(room);
+    auto p = r == rooms_.end() ? decltype(r->second.publishers.end()){}
+                               : r->second.publishers.find(publisher);
+    if (r == rooms_.end() || p == r->second.publishers.end()) {
+        done(not_found(fmt::format("no publisher '{}' in room '{}'", publisher, room)));
+        return;
+    }
+    if (Status admitted = admit(room); !admitted) {
+        done(admitted);
+        return;
+    }
+    std::string id = new_session_id();
+    auto created = ViewerSession::create(engine_, id, endpoint_options(), *p->second, *this);
+    if (!created) {
+        done(created.status());
+        return;
+    }
+    ViewerSession& session = **created;
+    r->second.viewers.emplace(id, std::move(created).value());
+    logger_.info("[room={} viewer={}] viewing publisher {}", room, id, publisher);
+    session.negotiate(offer, [this, alive = std::weak_ptr<int>(alive_), room, id,
+                              done = std::move(done)](Result<std::string> answer) {
+        if (answer) {
+            done(SessionInfo{id, std::move(answer).value()});
+            return;
+        }
+        done(answer.status());
+        (void)engine_.post([this, alive, room, id] {
+            if (!alive.expired()) {
+                (void)end_session(room, id);
+            }
+        });
+    });
+}
+
+Status RoomRegistry::add_candidates(const std::string& room, const std::string& session,
+                                    const std::vector<IceCandidate>& candidates) {
+    auto r = rooms_.find(room);
+    if (r != rooms_.end()) {
+        if (auto p = r->second.publishers.find(session); p != r->second.publishers.end()) {
+            for (const auto& candidate : candidates) {
+                p->second->add_candidate(candidate);
+            }
+            return Status::ok();
+        }
+        if (auto v = r->second.viewers.find(session); v != r->second.viewers.end()) {
+            for (const auto& candidate : candidates) {
+                v->second->add_candidate(candidate);
+            }
+            return Status::ok();
+        }
+    }
+    return not_found(fmt::format("no session '{}' in room '{}'", session, room));
+}
+
+template <typename Session>
+void RoomRegistry::retire(std::unique_ptr<Session> session) {
+    std::shared_ptr<Session> owned = std::move(session);
+    retiring_.push_back(owned);
+    Session* raw = owned.get();
+    raw->end([this, alive = std::weak_ptr<int>(alive_), raw] {
+        // end() may call back synchronously: free the session once this call has unwound.
+        (void)engine_.post([this, alive, raw] {
+            if (alive.expired()) {
+                return;
+            }
+            retiring_.remove_if([raw](const std::shared_ptr<void>& s) { return s.get() == raw; });
+            maybe_finish_shutdown();
+        });
+    });
+}
+
+Status RoomRegistry::end_session(const std::string& room, const std::string& session) {
+    CONF_ASSERT_MEDIA_THREAD(engine_);
+    auto r = rooms_.find(room);
+    if (r == rooms_.end()) {
+        return not_found(fmt::format("no session '{}' in room '{}'", session, room));
+    }
+    Room& entry = r->second;
+    if (auto p = entry.publishers.find(session); p != entry.publishers.end()) {
+        // Its viewers go first: they forward this publisher's tracks.
+        for (auto v = entry.viewers.begin(); v != entry.viewers.end();) {
+            if (v->second->publisher_id() == session) {
+                logger_.info("[room={} viewer={}] ended with its publisher", room, v->first);
+                retire(std::move(v->second));
+                v = entry.viewers.erase(v);
+            } else {
+                ++v;
+            }
+        }
+        logger_.info("[room={} publisher={}] ending", room, session);
+        retire(std::move(p->second));
+        entry.publishers.erase(p);
+    } else if (auto v = entry.viewers.find(session); v != entry.viewers.end()) {
+        logger_.info("[room={} viewer={}] ending", room, session);
+        retire(std::move(v->second));
+        entry.viewers.erase(v);
+    } else {
+        return not_found(fmt::format("no session '{}' in room '{}'", session, room));
+    }
+    drop_room_if_empty(room);
+    return Status::ok();
+}
+
+void RoomRegistry::drop_room_if_empty(const std::string& room) {
+    auto r = rooms_.find(room);
+    if (r != rooms_.end() && r->second.size() == 0) {
+        rooms_.erase(r);
+    }
+}
+
+void RoomRegistry::shutdown(std::function<void()> done) {
+    CONF_ASSERT_MEDIA_THREAD(engine_);
+    shutting_down_ = true;
+    if (done) {
+        shutdown_waiters_.push_back(std::move(done));
+    }
+    std::vector<std::pair<std::string, std::string>> sessions;
+    for (const auto& [name, room] : rooms_) {
+        for (const auto& [id, publisher] : room.publishers) {
+            sessions.emplace_back(name, id);
+        }
+        for (const auto& [id, viewer] : room.viewers) {
+            sessions.emplace_back(name, id);
+        }
+    }
+    for (const auto& [room, id] : sessions) {
+        (void)end_session(room, id); // a publisher may already have taken its viewers
+    }
+    maybe_finish_shutdown();
+}
+
+void RoomRegistry::maybe_finish_shutdown() {
+    if (!shutting_down_ || !rooms_.empty() || !retiring_.empty()) {
+        return;
+    }
+    auto waiters = std::move(shutdown_waiters_);
+    shutdown_waiters_.clear();
+    for (auto& waiter : waiters) {
+        waiter();
+    }
+}
+
+void RoomRegistry::on_publisher_failed(PublisherSession& session, const Status& reason) {
+    logger_.warn("[room={} publisher={}] peer lost: {}", session.room(), session.id(),
+                 reason.message());
+    (void)engine_.post(
+        [this, alive = std::weak_ptr<int>(alive_), room = session.room(), id = session.id()] {
+            if (!alive.expired()) {
+                (void)end_session(room, id);
+            }
+        });
+}
+
+void RoomRegistry::on_viewer_failed(ViewerSession& session, const Status& reason) {
+    logger_.warn("[viewer={}] peer lost: {}", session.id(), reason.message());
+    std::string id = session.id();
+    std::string room;
+    for (const auto& [name, entry] : rooms_) {
+        if (entry.viewers.count(id) != 0) {
+            room = name;
+        }
+    }
+    (void)engine_.post([this, alive = std::weak_ptr<int>(alive_), room, id] {
+        if (!alive.expired()) {
+            (void)end_session(room, id);
+        }
+    });
+}
+
+} // namespace conf

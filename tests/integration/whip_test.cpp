@@ -1,0 +1,363 @@
+// WHIP and WHEP against the real confd: a webrtcbin publisher (the kind of client OBS or a
+// GStreamer app is) POSTs its offer over HTTP, confd records it, a WHEP viewer decodes it,
+// and the recording is checked with ffprobe after confd stops. Bad requests get the status
+// codes RFC 9725 names, and confd keeps serving.
+#include "recording/manifest_store.hpp"
+
+#include "support/confd_process.hpp"
+#include "support/http_client.hpp"
+#include "support/webrtc_publisher.hpp"
+
+#include <conf/engine.hpp>
+
+#include <catch2/catch.hpp>
+#include <openssl/evp.h>
+
+#include <csignal>
+#include <fstream>
+#include <future>
+#include <iterator>
+#include <regex>
+#include <thread>
+
+using namespace std::chrono_literals;
+using Catch::Matchers::Contains;
+using conf::test::ConfdProcess;
+using conf::test::http_request;
+
+namespace {
+
+constexpr const char* kPublisher =
+    "webrtcbin name=peer "
+    "videotestsrc is-live=true pattern=ball ! video/x-raw,width=320,height=240,framerate=30/1 ! "
+    "vp8enc deadline=1 keyframe-max-dist=30 ! rtpvp8pay pt=96 ! "
+    "application/x-rtp,media=video,encoding-name=VP8,payload=96 ! peer. "
+    "audiotestsrc is-live=true wave=sine freq=440 ! audioconvert ! audioresample ! opusenc ! "
+    "rtpopuspay pt=111 ! application/x-rtp,media=audio,encoding-name=OPUS,payload=111 ! peer.";
+
+std::vector<std::string> server_args(std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"--http",      "127.0.0.1:0", "--grpc",
+                                     "127.0.0.1:0", "--data-dir",  "data"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+}
+
+// WHIP/WHEP as a client does it: POST the offer, apply the answer. The POST runs on its own
+// thread so the test's media thread never waits on the network.
+struct HttpSignaller : conf::Signaller {
+    conf::Engine* engine = nullptr;
+    conf::SignallingPeer* peer = nullptr;
+    std::string url;
+    std::promise<conf::test::HttpResponse> response;
+    std::thread poster;
+
+    ~HttpSignaller() override {
+        if (poster.joinable()) {
+            poster.join();
+        }
+    }
+    void send_description(const conf::SessionDescription& description) override {
+        poster = std::thread([this, offer = description.sdp] {
+            conf::test::HttpResponse r;
+            try {
+                r = http_request("POST", url, offer, "application/sdp");
+            } catch (const std::exception& e) {
+                r.status = 0;
+                r.body = e.what();
+            }
+            if (r.status == 201) {
+                (void)engine->post([this, answer = r.body] {
+                    peer->receive_description({conf::SessionDescription::Type::kAnswer, answer});
+                });
+            }
+            response.set_value(r);
+        });
+    }
+    void send_candidate(const conf::IceCandidate&) override {} // the offer carries them
+    void send_error(const conf::Status&) override {}
+};
+
+struct Client {
+    std::unique_ptr<conf::Engine> engine;
+    std::unique_ptr<conf::test::WebRtcPublisher> peer;
+    HttpSignaller signaller;
+
+    // `receivers`: caps of recvonly m-lines (a viewer); none for a publisher.
+    Client(const std::string& description, const std::string& url,
+           const std::vector<std::string>& receivers = {}) {
+        auto created = conf::Engine::create({.name = "client"});
+        REQUIRE(created.is_ok());
+        engine = std::move(created).value();
+        signaller.engine = engine.get();
+        signaller.url = url;
+        REQUIRE(engine
+                    ->submit([&] {
+                        peer = std::make_unique<conf::test::WebRtcPublisher>(engine->impl(),
+                                                                             description);
+                        for (const auto& caps : receivers) {
+                            peer->add_receiver(caps);
+                        }
+                        signaller.peer = peer.get();
+                        peer->start(signaller);
+                    })
+                    .get()
+                    .is_ok());
+    }
+    ~Client() {
+        (void)engine->submit([&] { peer.reset(); }).wait_for(10s);
+        (void)engine->stop();
+    }
+    conf::test::HttpResponse wait_response() {
+        auto future = signaller.response.get_future();
+        REQUIRE(future.wait_for(20s) == std::future_status::ready);
+        return future.get();
+    }
+};
+
+std::string sha256_of(const std::filesystem::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int size = 0;
+    EVP_Digest(data.data(), data.size(), digest, &size, EVP_sha256(), nullptr);
+    std::string hex;
+    for (unsigned int i = 0; i < size; ++i) {
+        hex += fmt::format("{:02x}", digest[i]);
+    }
+    return hex;
+}
+
+// ffprobe's view of a media file: codecs, decodable video frames, duration.
+struct Probe {
+    std::vector<std::string> codecs;
+    int video_frames = 0;
+    double duration = 0;
+};
+
+Probe ffprobe(const std::filesystem::path& file) {
+    std::string command = "ffprobe -v error -count_frames -show_entries "
+                          "stream=codec_name,codec_type,nb_read_frames:format=duration "
+                          "-of default=noprint_wrappers=1 '" +
+                          file.string() + "' 2>&1";
+    Probe probe;
+    FILE* pipe = popen(command.c_str(), "r");
+    REQUIRE(pipe != nullptr);
+    char line[512];
+    std::string type;
+    while (fgets(line, sizeof(line), pipe) != nullptr) {
+        std::string text(line);
+        text.erase(text.find_last_not_of("\r\n") + 1);
+        if (text.rfind("codec_name=", 0) == 0) {
+            probe.codecs.push_back(text.substr(11));
+        } else if (text.rfind("codec_type=", 0) == 0) {
+            type = text.substr(11);
+        } else if (text.rfind("nb_read_frames=", 0) == 0 && type == "video") {
+            probe.video_frames = std::atoi(text.c_str() + 15);
+        } else if (text.rfind("duration=", 0) == 0) {
+            probe.duration = std::atof(text.c_str() + 9);
+        }
+    }
+    pclose(pipe);
+    return probe;
+}
+
+std::filesystem::path only_manifest(const std::filesystem::path& room_dir) {
+    std::vector<std::filesystem::path> found;
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(room_dir)) {
+        if (entry.path().filename() == "manifest.json") {
+            found.push_back(entry.path());
+        }
+    }
+    REQUIRE(found.size() == 1);
+    return found[0];
+}
+
+} // namespace
+
+TEST_CASE("a WHIP publish is recorded and SIGTERM finalizes it; a WHEP viewer decodes it",
+          "[whip][recording]") {
+    ConfdProcess confd(server_args({"--profile", "recorder"}));
+    REQUIRE(confd.wait_listening());
+    std::string base = confd.http_url(); // "http://127.0.0.1:PORT/"
+
+    auto publisher = std::make_unique<Client>(kPublisher, base + "whip/lecture");
+    auto published = publisher->wait_response();
+    INFO(published.body);
+    REQUIRE(published.status == 201);
+    CHECK(published.content_type == "application/sdp");
+    CHECK_THAT(published.body, Contains("a=fingerprint:sha-256"));
+    std::smatch location;
+    REQUIRE(
+        std::regex_match(published.location, location, std::regex("/whip/lecture/([0-9a-f]{32})")));
+    std::string session = location[1];
+    auto started = std::chrono::steady_clock::now();
+
+    // A WHEP viewer of that publisher decodes its video.
+    std::this_thread::sleep_for(1s); // the publisher's tracks must be flowing to be viewed
+    Client viewer("webrtcbin name=peer", base + "whep/lecture/" + session,
+                  {"application/x-rtp,media=video,encoding-name=VP8,clock-rate=90000,payload=98"});
+    auto viewed = viewer.wait_response();
+    INFO(viewed.body);
+    REQUIRE(viewed.status == 201);
+    CHECK_THAT(viewed.location, Contains("/whep/lecture/" + session + "/"));
+    auto deadline = std::chrono::steady_clock::now() + 15s;
+    while (viewer.peer->decoded_video_frames() < 30 &&
+           std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(50ms);
+    }
+    CHECK(viewer.peer->decoded_video_frames() >= 30);
+
+    while (std::chrono::steady_clock::now() - started < 5s) {
+        std::this_thread::sleep_for(50ms);
+    }
+    double published_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    confd.send_signal(SIGTERM);
+    auto code = confd.wait_exit(5s);
+    REQUIRE(code.has_value());
+    CHECK(*code == 0);
+
+    auto manifest_path = only_manifest(confd.work_dir() / "data" / "recordings" / "lecture");
+    auto manifest = conf::read_manifest(manifest_path);
+    REQUIRE(manifest.is_ok());
+    CHECK(manifest->state() == conf::RecordingManifest::FINALIZED);
+    CHECK(manifest->room() == "lecture");
+    REQUIRE(manifest->files_size() == 1);
+    auto media = manifest_path.parent_path() / manifest->files(0).path();
+    CHECK(manifest->files(0).sha256() == sha256_of(media));
+
+    Probe probe = ffprobe(media);
+    CHECK(std::find(probe.codecs.begin(), probe.codecs.end(), "vp8") != probe.codecs.end());
+    CHECK(std::find(probe.codecs.begin(), probe.codecs.end(), "opus") != probe.codecs.end());
+    CHECK(probe.video_frames >= 100);
+    // The recording starts with the first media, a moment after the 201.
+    CHECK(probe.duration > published_seconds * 0.8);
+    CHECK(probe.duration < published_seconds * 1.15);
+}
+
+TEST_CASE("bad WHIP requests get RFC 9725 status codes and confd keeps serving", "[whip]") {
+    ConfdProcess confd(server_args());
+    REQUIRE(confd.wait_listening());
+    std::string whip = confd.http_url() + "whip/room1";
+
+    auto garbage = http_request("POST", whip, "this is not SDP", "application/sdp");
+    CHECK(garbage.status == 400);
+    CHECK_THAT(garbage.body, Contains("v=0"));
+
+    auto no_media = http_request(
+        "POST", whip, "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n", "application/sdp");
+    CHECK(no_media.status == 400);
+    CHECK_THAT(no_media.body, Contains("no media"));
+
+    std::string h265_only = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+                            "m=video 9 UDP/TLS/RTP/SAVPF 100\r\nc=IN IP4 0.0.0.0\r\n"
+                            "a=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\n"
+                            "a=fingerprint:sha-256 AA:BB\r\na=setup:actpass\r\na=mid:0\r\n"
+                            "a=sendonly\r\na=rtcp-mux\r\na=rtpmap:100 H265/90000\r\n";
+    auto unsupported = http_request("POST", whip, h265_only, "application/sdp");
+    CHECK(unsupported.status == 400);
+    CHECK_THAT(unsupported.body, Contains("no supported codec") && Contains("H265"));
+
+    auto wrong_type = http_request("POST", whip, "v=0\r\n", "text/plain");
+    CHECK(wrong_type.status == 415);
+
+    auto huge = http_request("POST", whip, std::string(2 * 1024 * 1024, 'a'), "application/sdp");
+    CHECK(huge.status == 413);
+
+    auto unknown_delete = http_request("DELETE", whip + "/0123456789abcdef0123456789abcdef");
+    CHECK(unknown_delete.status == 404);
+    auto unknown_patch =
+        http_request("PATCH", whip + "/nope", "a=candidate:1 1 UDP 1 1.2.3.4 5 typ host\r\n",
+                     "application/trickle-ice-sdpfrag");
+    CHECK(unknown_patch.status == 404);
+    auto wrong_method = http_request("GET", whip);
+    CHECK(wrong_method.status == 405);
+    auto unknown_publisher =
+        http_request("POST", confd.http_url() + "whep/room1/nope", h265_only, "application/sdp");
+    CHECK(unknown_publisher.status == 404);
+    auto bad_room =
+        http_request("POST", confd.http_url() + "whip/..", h265_only, "application/sdp");
+    CHECK((bad_room.status == 400 || bad_room.status == 404));
+
+    // Still serving, and nothing half-created lingers.
+    CHECK(http_request("GET", confd.http_url() + "healthz").status == 200);
+    confd.send_signal(SIGTERM);
+    CHECK(confd.wait_exit(5s) == std::optional<int>(0));
+    CHECK_FALSE(std::filesystem::exists(confd.work_dir() / "data" / "recordings" / "room1"));
+}
+
+TEST_CASE("the session limit answers 429 and DELETE ends a session", "[whip][limits]") {
+    std::filesystem::path config =
+        std::filesystem::temp_directory_path() / fmt::format("confd-limit-{}.json", ::getpid());
+    {
+        std::ofstream out(config);
+        out << R"({"limits": {"max_sessions": 1}})";
+    }
+    ConfdProcess confd(server_args({"--config", config.string()}));
+    REQUIRE(confd.wait_listening());
+    std::string whip = confd.http_url() + "whip/room1";
+
+    auto first = std::make_unique<Client>(kPublisher, whip);
+    auto accepted = first->wait_response();
+    REQUIRE(accepted.status == 201);
+    auto second = std::make_unique<Client>(kPublisher, whip);
+    auto refused = second->wait_response();
+    CHECK(refused.status == 429);
+    CHECK_THAT(refused.body, Contains("max_sessions"));
+
+    auto ended = http_request("DELETE", confd.http_url() + accepted.location.substr(1));
+    CHECK(ended.status == 200);
+    auto again = http_request("DELETE", confd.http_url() + accepted.location.substr(1));
+    CHECK(again.status == 404);
+
+    // The slot is free again.
+    second.reset();
+    auto third = std::make_unique<Client>(kPublisher, whip);
+    CHECK(third->wait_response().status == 201);
+    std::filesystem::remove(config);
+}
+
+TEST_CASE("kill -9 mid-recording: after restart the manifest is interrupted and the file plays",
+          "[whip][recording][crash]") {
+    conf::test::TempDir data;
+    std::vector<std::string> args = {"--http",     "127.0.0.1:0",        "--grpc",    "127.0.0.1:0",
+                                     "--data-dir", data.path().string(), "--profile", "recorder"};
+    double recorded_seconds = 0;
+    {
+        ConfdProcess confd(args);
+        REQUIRE(confd.wait_listening());
+        auto publisher = std::make_unique<Client>(kPublisher, confd.http_url() + "whip/crash");
+        REQUIRE(publisher->wait_response().status == 201);
+        // Wait for the recording to exist, then let it run.
+        auto deadline = std::chrono::steady_clock::now() + 10s;
+        while (!std::filesystem::exists(data.path() / "recordings" / "crash") &&
+               std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::sleep_for(20ms);
+        }
+        auto started = std::chrono::steady_clock::now();
+        std::this_thread::sleep_for(4s);
+        recorded_seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        confd.send_signal(SIGKILL);
+        REQUIRE(confd.wait_exit(5s).has_value());
+    }
+    auto manifest_path = only_manifest(data.path() / "recordings" / "crash");
+    REQUIRE(conf::read_manifest(manifest_path)->state() == conf::RecordingManifest::RECORDING);
+
+    ConfdProcess restarted(args);
+    REQUIRE(restarted.wait_listening());
+    auto manifest = conf::read_manifest(manifest_path);
+    REQUIRE(manifest.is_ok());
+    CHECK(manifest->state() == conf::RecordingManifest::INTERRUPTED);
+    REQUIRE(manifest->files_size() == 1);
+    auto media = manifest_path.parent_path() / manifest->files(0).path();
+    CHECK(manifest->files(0).sha256() == sha256_of(media));
+    Probe probe = ffprobe(media);
+    INFO("recorded about " << recorded_seconds << " s; ffprobe says " << probe.duration);
+    CHECK(probe.video_frames >= 60);
+    double measured = static_cast<double>(manifest->duration_ns()) / 1e9;
+    CHECK(measured > recorded_seconds - 1.0);
+    CHECK(measured < recorded_seconds + 1.5);
+    restarted.send_signal(SIGTERM);
+    CHECK(restarted.wait_exit(5s) == std::optional<int>(0));
+}

@@ -1,0 +1,235 @@
+#include "recording/manifest_store.hpp"
+#include "room/room_registry.hpp"
+
+#include "support/temp_dir.hpp"
+#include "support/webrtc_publisher.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <future>
+
+using namespace std::chrono_literals;
+using conf::Engine;
+using conf::RoomRegistry;
+using conf::StatusCode;
+
+namespace {
+
+constexpr const char* kPublisher =
+    "webrtcbin name=peer "
+    "videotestsrc is-live=true pattern=ball ! video/x-raw,width=320,height=240,framerate=30/1 ! "
+    "vp8enc deadline=1 keyframe-max-dist=30 ! rtpvp8pay pt=96 ! "
+    "application/x-rtp,media=video,encoding-name=VP8,payload=96 ! peer. "
+    "audiotestsrc is-live=true wave=sine freq=440 ! audioconvert ! audioresample ! opusenc ! "
+    "rtpopuspay pt=111 ! application/x-rtp,media=audio,encoding-name=OPUS,payload=111 ! peer.";
+
+// Plays the HTTP part of WHIP/WHEP in-process: the peer's offer goes to the registry, the
+// answer (or the refusal) comes back.
+struct RegistrySignaller : conf::Signaller {
+    std::function<void(const std::string& offer, conf::SessionCallback)> submit;
+    conf::SignallingPeer* peer = nullptr;
+    std::promise<conf::Result<conf::SessionInfo>> outcome;
+    bool answered = false;
+
+    void send_description(const conf::SessionDescription& description) override {
+        submit(description.sdp, [this](conf::Result<conf::SessionInfo> info) {
+            if (info) {
+                peer->receive_description(
+                    {conf::SessionDescription::Type::kAnswer, info->answer_sdp});
+            }
+            if (!answered) {
+                answered = true;
+                outcome.set_value(std::move(info));
+            }
+        });
+    }
+    void send_candidate(const conf::IceCandidate&) override {} // non-trickle, like WHIP
+    void send_error(const conf::Status&) override {}
+};
+
+struct Fixture {
+    conf::test::TempDir dir;
+    std::unique_ptr<Engine> engine;
+    std::unique_ptr<RoomRegistry> registry;
+
+    template <typename F>
+    auto on_media(F&& fn) {
+        auto future = engine->submit(std::forward<F>(fn));
+        REQUIRE(future.wait_for(20s) == std::future_status::ready);
+        return future.get();
+    }
+
+    explicit Fixture(conf::RoomRegistryOptions options = {}) {
+        auto created = Engine::create({.name = "room-test", .data_dir = dir.path()});
+        REQUIRE(created.is_ok());
+        engine = std::move(created).value();
+        options.recordings_dir = dir.path() / "recordings";
+        options.min_free_bytes = 1 << 20;
+        REQUIRE(on_media([&] {
+                    registry = std::make_unique<RoomRegistry>(engine->impl(), options);
+                }).is_ok());
+    }
+    ~Fixture() {
+        (void)on_media([&] { registry.reset(); });
+        (void)engine->stop();
+    }
+};
+
+// A peer plus the signaller that carries its offer to the registry.
+struct Peer {
+    RegistrySignaller signaller;
+    std::unique_ptr<conf::test::WebRtcPublisher> client;
+};
+
+std::unique_ptr<Peer> start_publisher(Fixture& f, const std::string& room) {
+    auto peer = std::make_unique<Peer>();
+    REQUIRE(f.on_media([&] {
+                 peer->client =
+                     std::make_unique<conf::test::WebRtcPublisher>(f.engine->impl(), kPublisher);
+                 peer->signaller.peer = peer->client.get();
+                 peer->signaller.submit = [&f, room](const std::string& offer,
+                                                     conf::SessionCallback done) {
+                     f.registry->publish(room, offer, std::move(done));
+                 };
+                 peer->client->start(peer->signaller);
+             }).is_ok());
+    return peer;
+}
+
+conf::Result<conf::SessionInfo> wait_outcome(Peer& peer) {
+    auto future = peer.signaller.outcome.get_future();
+    REQUIRE(future.wait_for(15s) == std::future_status::ready);
+    return future.get();
+}
+
+template <typename Predicate>
+bool wait_until(Predicate predicate, std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (predicate()) {
+            return true;
+        }
+        std::this_thread::sleep_for(50ms);
+    }
+    return predicate();
+}
+
+} // namespace
+
+TEST_CASE("a published room is recorded, viewable, and finalized on shutdown", "[room]") {
+    conf::RoomRegistryOptions options;
+    options.record_every_room = true;
+    Fixture f(options);
+
+    auto publisher = start_publisher(f, "town-hall");
+    auto published = wait_outcome(*publisher);
+    REQUIRE(published.is_ok());
+    std::string session = published->id;
+    CHECK(session.size() == 32);
+
+    // Both tracks arrive and the recording starts with both.
+    REQUIRE(wait_until(
+        [&] {
+            auto recording = f.on_media([&] {
+                const auto* p = f.registry->find_publisher("town-hall", session);
+                return p != nullptr && p->recorder() != nullptr;
+            });
+            return recording.is_ok() && *recording;
+        },
+        10s));
+
+    // A viewer of that publisher decodes its video.
+    auto viewer = std::make_unique<Peer>();
+    REQUIRE(
+        f.on_media([&] {
+             viewer->client = std::make_unique<conf::test::WebRtcPublisher>(f.engine->impl(),
+                                                                            "webrtcbin name=peer");
+             viewer->client->add_receiver(
+                 "application/x-rtp,media=video,encoding-name=VP8,clock-rate=90000,payload=100");
+             viewer->signaller.peer = viewer->client.get();
+             viewer->signaller.submit = [&f, session](const std::string& offer,
+                                                      conf::SessionCallback done) {
+                 f.registry->view("town-hall", session, offer, std::move(done));
+             };
+             viewer->client->start(viewer->signaller);
+         }).is_ok());
+    auto viewed = wait_outcome(*viewer);
+    REQUIRE(viewed.is_ok());
+    CHECK(wait_until([&] { return viewer->client->decoded_video_frames() >= 30; }, 15s));
+    CHECK(f.on_media([&] { return f.registry->session_count(); }).value() == 2);
+
+    std::this_thread::sleep_for(2s); // record a little more than the start-up
+
+    // Shutdown finalizes the recording before it reports done.
+    auto done = std::make_shared<std::promise<void>>();
+    REQUIRE(f.on_media([&] { f.registry->shutdown([done] { done->set_value(); }); }).is_ok());
+    REQUIRE(done->get_future().wait_for(15s) == std::future_status::ready);
+    CHECK(f.on_media([&] { return f.registry->session_count(); }).value() == 0);
+
+    auto manifest_path = f.dir.path() / "recordings" / "town-hall" / session / "manifest.json";
+    auto manifest = conf::read_manifest(manifest_path);
+    REQUIRE(manifest.is_ok());
+    CHECK(manifest->state() == conf::RecordingManifest::FINALIZED);
+    CHECK(manifest->tracks_size() == 2);
+    REQUIRE(manifest->files_size() == 1);
+    CHECK(manifest->files(0).bytes() > 10000);
+    CHECK(manifest->files(0).sha256().size() == 64);
+
+    REQUIRE(f.on_media([&] {
+                 viewer->client.reset();
+                 publisher->client.reset();
+             }).is_ok());
+}
+
+TEST_CASE("the registry enforces its limits and names and leaves nothing behind",
+          "[room][limits]") {
+    conf::RoomRegistryOptions options;
+    options.limits.max_sessions = 1;
+    Fixture f(options);
+
+    auto first = start_publisher(f, "room-a");
+    REQUIRE(wait_outcome(*first).is_ok());
+
+    auto second = start_publisher(f, "room-b");
+    auto refused = wait_outcome(*second);
+    CHECK(refused.status().code() == StatusCode::kResourceExhausted);
+    CHECK_THAT(refused.status().message(), Catch::Contains("max_sessions"));
+    CHECK(f.on_media([&] { return f.registry->session_count(); }).value() == 1);
+
+    auto bad_name = f.on_media([&] {
+        std::promise<conf::Status> p;
+        f.registry->publish("../etc", "v=0\r\n",
+                            [&](conf::Result<conf::SessionInfo> r) { p.set_value(r.status()); });
+        return p.get_future().get();
+    });
+    CHECK(bad_name.code() == StatusCode::kInvalidArgument);
+
+    auto unknown = f.on_media([&] {
+        std::promise<conf::Status> p;
+        f.registry->view("room-a", "nope", "v=0\r\n",
+                         [&](conf::Result<conf::SessionInfo> r) { p.set_value(r.status()); });
+        return p.get_future().get();
+    });
+    CHECK(unknown.code() == StatusCode::kNotFound);
+    CHECK(f.on_media([&] { return f.registry->end_session("room-a", "nope"); }).code() ==
+          StatusCode::kNotFound);
+
+    REQUIRE(f.on_media([&] {
+                 second->client.reset();
+                 first->client.reset();
+             }).is_ok());
+}
+
+TEST_CASE("a garbage offer is refused and the session does not linger", "[room]") {
+    Fixture f;
+    auto status = f.on_media([&] {
+        std::promise<conf::Status> p;
+        f.registry->publish("room-a", "v=0\r\ngarbage\r\n",
+                            [&](conf::Result<conf::SessionInfo> r) { p.set_value(r.status()); });
+        return p.get_future().get();
+    });
+    CHECK(status.code() == StatusCode::kInvalidArgument);
+    // The refused session is taken down on the next turn of the media thread.
+    CHECK(wait_until(
+        [&] { return f.on_media([&] { return f.registry->session_count(); }).value() == 0; }, 2s));
+}
