@@ -301,7 +301,10 @@ Status Endpoint::create_send_tracks(const std::vector<OfferedMedia>& media) {
             if (!track) {
                 return track.status();
             }
-            (*track)->attach(**it, *track);
+            // Packets start flowing once the peer is connected (see set_state): webrtcbin
+            // refuses data on a send pad whose transport is not up yet, which would stop
+            // the appsrc with not-linked.
+            pending_sources_.emplace_back(*track, *it);
             logger_.info("sending {} ({}) on m-line {} as payload {}", (*it)->id(),
                          (*it)->codec().name, mline, format->payload_type);
             send_tracks_.push_back(std::move(track).value());
@@ -322,6 +325,7 @@ Status Endpoint::create_send_tracks(const std::vector<OfferedMedia>& media) {
 }
 
 void Endpoint::detach_send_tracks() {
+    pending_sources_.clear();
     for (const auto& track : send_tracks_) {
         track->detach();
     }
@@ -466,6 +470,12 @@ void Endpoint::set_state(EndpointState state) {
     }
     logger_.info("state {} -> {}", to_string(state_), to_string(state));
     state_ = state;
+    if (state == EndpointState::kConnected) {
+        for (auto& [track, source] : pending_sources_) {
+            track->attach(*source, track);
+        }
+        pending_sources_.clear();
+    }
     listener_.on_state_changed(*this, state);
 }
 

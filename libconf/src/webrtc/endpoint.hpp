@@ -62,8 +62,8 @@ class Endpoint : public SignallingPeer, private Pipeline::Listener {
 
     // Offers `track` (another endpoint's) to this peer: when the remote offer has an m-line
     // of the track's kind that accepts its codec, the answer sends it there, forwarded as
-    // RTP. Call before receive_description(). The owner keeps `track` alive while this
-    // endpoint exists, or closes this endpoint first.
+    // RTP once the peer is connected. Call before receive_description(). The owner keeps
+    // `track` alive while this endpoint exists, or closes this endpoint first.
     void add_send_source(ReceivedTrack& track) { send_sources_.push_back(&track); }
 
     const std::string& id() const noexcept { return options_.id; }
@@ -111,6 +111,8 @@ class Endpoint : public SignallingPeer, private Pipeline::Listener {
     std::vector<std::unique_ptr<ReceivedTrack>> tracks_;
     std::vector<ReceivedTrack*> send_sources_;
     std::vector<std::shared_ptr<SendTrack>> send_tracks_;
+    // Send tracks waiting for the connection before their source feeds them.
+    std::vector<std::pair<std::shared_ptr<SendTrack>, ReceivedTrack*>> pending_sources_;
     EndpointState state_ = EndpointState::kNew;
     std::size_t expected_remote_tracks_ = 0;
     bool answer_pending_ = false; // local answer set, waiting for gathering to finish

@@ -8,9 +8,7 @@ namespace conf {
 
 ReceivedTrack::FanOut::FanOut(GRef<GstElement> owner, GRef<GstPad> src_pad)
     : pipeline(std::move(owner)), pad(std::move(src_pad)),
-      sinks(std::make_shared<const std::vector<std::shared_ptr<RtpSink>>>()) {
-    gst_segment_init(&segment, GST_FORMAT_TIME);
-}
+      sinks(std::make_shared<const std::vector<std::shared_ptr<RtpSink>>>()) {}
 
 ReceivedTrack::ReceivedTrack(std::string id, const Codec& codec, GRef<GstCaps> caps,
                              GRef<GstPad> pad, GRef<GstElement> pipeline)
@@ -77,57 +75,38 @@ void ReceivedTrack::Subscription::reset() {
 }
 
 GstPadProbeReturn ReceivedTrack::FanOut::on_data(GstPadProbeInfo* info) {
-    if ((info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) != 0) {
-        GstEvent* event = GST_PAD_PROBE_INFO_EVENT(info);
-        if (GST_EVENT_TYPE(event) == GST_EVENT_SEGMENT) {
-            const GstSegment* incoming = nullptr;
-            gst_event_parse_segment(event, &incoming);
-            if (incoming->format == GST_FORMAT_TIME) {
-                std::lock_guard lock(mutex);
-                gst_segment_copy_into(incoming, &segment);
-            }
-        }
-        return GST_PAD_PROBE_OK;
-    }
-    packets.fetch_add(1, std::memory_order_relaxed);
-    std::shared_ptr<const std::vector<std::shared_ptr<RtpSink>>> snapshot;
-    GstSegment current;
-    {
-        std::lock_guard lock(mutex);
-        snapshot = sinks;
-        current = segment;
-    }
-    if (!snapshot->empty()) {
-        GstClockTime base_time = gst_element_get_base_time(pipeline.get());
-        if ((info->type & GST_PAD_PROBE_TYPE_BUFFER) != 0) {
-            deliver(GST_PAD_PROBE_INFO_BUFFER(info), base_time, current, *snapshot);
-        } else if ((info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) != 0) {
-            GstBufferList* list = GST_PAD_PROBE_INFO_BUFFER_LIST(info);
-            for (guint i = 0; i < gst_buffer_list_length(list); ++i) {
-                deliver(gst_buffer_list_get(list, i), base_time, current, *snapshot);
-            }
+    GstClockTime base_time = gst_element_get_base_time(pipeline.get());
+    if ((info->type & GST_PAD_PROBE_TYPE_BUFFER) != 0) {
+        deliver(GST_PAD_PROBE_INFO_BUFFER(info), base_time);
+    } else if ((info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) != 0) {
+        GstBufferList* list = GST_PAD_PROBE_INFO_BUFFER_LIST(info);
+        for (guint i = 0; i < gst_buffer_list_length(list); ++i) {
+            deliver(gst_buffer_list_get(list, i), base_time);
         }
     }
     // Nothing is linked downstream: the subscribers were the only consumers.
     return GST_PAD_PROBE_DROP;
 }
 
-void ReceivedTrack::FanOut::deliver(GstBuffer* buffer, GstClockTime base_time,
-                                    const GstSegment& current,
-                                    const std::vector<std::shared_ptr<RtpSink>>& targets) {
-    // Move PTS onto the absolute clock: running time in this pipeline plus its base time.
-    // gst_buffer_make_writable copies only the metadata when the buffer is shared; the
-    // payload memory is never copied.
+void ReceivedTrack::FanOut::deliver(GstBuffer* buffer, GstClockTime base_time) {
+    packets.fetch_add(1, std::memory_order_relaxed);
+    std::shared_ptr<const std::vector<std::shared_ptr<RtpSink>>> snapshot;
+    {
+        std::lock_guard lock(mutex);
+        snapshot = sinks;
+    }
+    if (snapshot->empty()) {
+        return;
+    }
+    // Move PTS onto the absolute clock. gst_buffer_make_writable copies only the metadata
+    // when the buffer is shared; the payload memory is never copied.
     GRef<GstBuffer> out = GRef<GstBuffer>::ref(buffer);
     if (GST_BUFFER_PTS_IS_VALID(buffer)) {
-        GstClockTime running =
-            gst_segment_to_running_time(&current, GST_FORMAT_TIME, GST_BUFFER_PTS(buffer));
         out = GRef<GstBuffer>::adopt(gst_buffer_make_writable(out.release()));
-        GST_BUFFER_PTS(out.get()) =
-            GST_CLOCK_TIME_IS_VALID(running) ? running + base_time : GST_CLOCK_TIME_NONE;
+        GST_BUFFER_PTS(out.get()) += base_time;
         GST_BUFFER_DTS(out.get()) = GST_CLOCK_TIME_NONE;
     }
-    for (const auto& sink : targets) {
+    for (const auto& sink : *snapshot) {
         sink->push_rtp(out.get());
     }
 }

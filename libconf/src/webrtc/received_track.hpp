@@ -87,8 +87,7 @@ class ReceivedTrack {
     struct FanOut {
         FanOut(GRef<GstElement> pipeline, GRef<GstPad> pad);
         GstPadProbeReturn on_data(GstPadProbeInfo* info);
-        void deliver(GstBuffer* buffer, GstClockTime base_time, const GstSegment& segment,
-                     const std::vector<std::shared_ptr<RtpSink>>& sinks);
+        void deliver(GstBuffer* buffer, GstClockTime base_time);
         void remove(const RtpSink* sink);
         void request_keyframe();
 
@@ -98,7 +97,6 @@ class ReceivedTrack {
         // delivers outside it, so subscribe/unsubscribe never wait on a packet in flight.
         std::mutex mutex;
         std::shared_ptr<const std::vector<std::shared_ptr<RtpSink>>> sinks;
-        GstSegment segment{}; // guarded by mutex; the pad's current time segment
         std::atomic<std::uint64_t> packets{0};
         std::atomic<std::int64_t> last_keyframe_request_us{0};
     };
