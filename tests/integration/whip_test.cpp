@@ -27,14 +27,6 @@ using conf::test::http_request;
 
 namespace {
 
-constexpr const char* kPublisher =
-    "webrtcbin name=peer "
-    "videotestsrc is-live=true pattern=ball ! video/x-raw,width=320,height=240,framerate=30/1 ! "
-    "vp8enc deadline=1 keyframe-max-dist=30 ! rtpvp8pay pt=96 ! "
-    "application/x-rtp,media=video,encoding-name=VP8,payload=96 ! peer. "
-    "audiotestsrc is-live=true wave=sine freq=440 ! audioconvert ! audioresample ! opusenc ! "
-    "rtpopuspay pt=111 ! application/x-rtp,media=audio,encoding-name=OPUS,payload=111 ! peer.";
-
 std::vector<std::string> server_args(std::vector<std::string> extra = {}) {
     std::vector<std::string> args = {"--http",      "127.0.0.1:0", "--grpc",
                                      "127.0.0.1:0", "--data-dir",  "data"};
@@ -180,7 +172,7 @@ TEST_CASE("a WHIP publish is recorded and SIGTERM finalizes it; a WHEP viewer de
     REQUIRE(confd.wait_listening());
     std::string base = confd.http_url(); // "http://127.0.0.1:PORT/"
 
-    auto publisher = std::make_unique<Client>(kPublisher, base + "whip/lecture");
+    auto publisher = std::make_unique<Client>(conf::test::kTestPublisher, base + "whip/lecture");
     auto published = publisher->wait_response();
     INFO(published.body);
     REQUIRE(published.status == 201);
@@ -297,10 +289,10 @@ TEST_CASE("the session limit answers 429 and DELETE ends a session", "[whip][lim
     REQUIRE(confd.wait_listening());
     std::string whip = confd.http_url() + "whip/room1";
 
-    auto first = std::make_unique<Client>(kPublisher, whip);
+    auto first = std::make_unique<Client>(conf::test::kTestPublisher, whip);
     auto accepted = first->wait_response();
     REQUIRE(accepted.status == 201);
-    auto second = std::make_unique<Client>(kPublisher, whip);
+    auto second = std::make_unique<Client>(conf::test::kTestPublisher, whip);
     auto refused = second->wait_response();
     CHECK(refused.status == 429);
     CHECK_THAT(refused.body, Contains("max_sessions"));
@@ -312,7 +304,7 @@ TEST_CASE("the session limit answers 429 and DELETE ends a session", "[whip][lim
 
     // The slot is free again.
     second.reset();
-    auto third = std::make_unique<Client>(kPublisher, whip);
+    auto third = std::make_unique<Client>(conf::test::kTestPublisher, whip);
     CHECK(third->wait_response().status == 201);
     std::filesystem::remove(config);
 }
@@ -326,7 +318,8 @@ TEST_CASE("kill -9 mid-recording: after restart the manifest is interrupted and 
     {
         ConfdProcess confd(args);
         REQUIRE(confd.wait_listening());
-        auto publisher = std::make_unique<Client>(kPublisher, confd.http_url() + "whip/crash");
+        auto publisher =
+            std::make_unique<Client>(conf::test::kTestPublisher, confd.http_url() + "whip/crash");
         REQUIRE(publisher->wait_response().status == 201);
         // Wait for the recording to exist, then let it run.
         auto deadline = std::chrono::steady_clock::now() + 10s;

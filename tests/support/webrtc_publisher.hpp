@@ -19,6 +19,16 @@
 
 namespace conf::test {
 
+// What the tests publish: a moving 320x240 VP8 pattern and a 440 Hz Opus tone, into a
+// webrtcbin named `peer` (payload types 96 and 111).
+inline constexpr const char* kTestPublisher =
+    "webrtcbin name=peer "
+    "videotestsrc is-live=true pattern=ball ! video/x-raw,width=320,height=240,framerate=30/1 ! "
+    "vp8enc deadline=1 keyframe-max-dist=30 ! rtpvp8pay pt=96 ! "
+    "application/x-rtp,media=video,encoding-name=VP8,payload=96 ! peer. "
+    "audiotestsrc is-live=true wave=sine freq=440 ! audioconvert ! audioresample ! opusenc ! "
+    "rtpopuspay pt=111 ! application/x-rtp,media=audio,encoding-name=OPUS,payload=111 ! peer.";
+
 class WebRtcPublisher : public SignallingPeer {
   public:
     // `description` must contain a `webrtcbin name=peer` fed by its sources.

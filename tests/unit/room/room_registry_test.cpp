@@ -15,14 +15,6 @@ using conf::StatusCode;
 
 namespace {
 
-constexpr const char* kPublisher =
-    "webrtcbin name=peer "
-    "videotestsrc is-live=true pattern=ball ! video/x-raw,width=320,height=240,framerate=30/1 ! "
-    "vp8enc deadline=1 keyframe-max-dist=30 ! rtpvp8pay pt=96 ! "
-    "application/x-rtp,media=video,encoding-name=VP8,payload=96 ! peer. "
-    "audiotestsrc is-live=true wave=sine freq=440 ! audioconvert ! audioresample ! opusenc ! "
-    "rtpopuspay pt=111 ! application/x-rtp,media=audio,encoding-name=OPUS,payload=111 ! peer.";
-
 // Plays the HTTP part of WHIP/WHEP in-process: the peer's offer goes to the registry, the
 // answer (or the refusal) comes back.
 struct RegistrySignaller : conf::Signaller {
@@ -84,8 +76,8 @@ struct Peer {
 std::unique_ptr<Peer> start_publisher(Fixture& f, const std::string& room) {
     auto peer = std::make_unique<Peer>();
     REQUIRE(f.on_media([&] {
-                 peer->client =
-                     std::make_unique<conf::test::WebRtcPublisher>(f.engine->impl(), kPublisher);
+                 peer->client = std::make_unique<conf::test::WebRtcPublisher>(
+                     f.engine->impl(), conf::test::kTestPublisher);
                  peer->signaller.peer = peer->client.get();
                  peer->signaller.submit = [&f, room](const std::string& offer,
                                                      conf::SessionCallback done) {

@@ -85,14 +85,6 @@ struct AnswerTap : conf::Signaller {
     }
 };
 
-constexpr const char* kPublisher =
-    "webrtcbin name=peer "
-    "videotestsrc is-live=true pattern=ball ! video/x-raw,width=320,height=240,framerate=30/1 ! "
-    "vp8enc deadline=1 keyframe-max-dist=30 ! rtpvp8pay pt=96 ! "
-    "application/x-rtp,media=video,encoding-name=VP8,payload=96 ! peer. "
-    "audiotestsrc is-live=true wave=sine freq=440 ! audioconvert ! audioresample ! opusenc ! "
-    "rtpopuspay pt=111 ! application/x-rtp,media=audio,encoding-name=OPUS,payload=111 ! peer.";
-
 struct Fixture {
     conf::test::TempDir dir;
     std::unique_ptr<Engine> engine;
@@ -142,7 +134,8 @@ TEST_CASE("a webrtcbin publisher's VP8 and Opus reach an Endpoint and fan out as
     REQUIRE(f.on_media([&] {
                  auto& impl = f.engine->impl();
                  signaller = std::make_unique<conf::InProcessSignaller>(impl);
-                 publisher = std::make_unique<conf::test::WebRtcPublisher>(impl, kPublisher);
+                 publisher = std::make_unique<conf::test::WebRtcPublisher>(
+                     impl, conf::test::kTestPublisher);
                  tap.next = &signaller->for_b();
                  auto created = Endpoint::create(impl, options("pub1"), tap, collector);
                  if (!created) {
@@ -270,7 +263,8 @@ TEST_CASE("a viewer receives a publisher's tracks forwarded by an Endpoint and d
     REQUIRE(f.on_media([&] {
                  auto& impl = f.engine->impl();
                  publish_signaller = std::make_unique<conf::InProcessSignaller>(impl);
-                 publisher = std::make_unique<conf::test::WebRtcPublisher>(impl, kPublisher);
+                 publisher = std::make_unique<conf::test::WebRtcPublisher>(
+                     impl, conf::test::kTestPublisher);
                  publish_tap.next = &publish_signaller->for_b();
                  auto created = Endpoint::create(impl, options("in1"), publish_tap, publisher_side);
                  if (!created) {
