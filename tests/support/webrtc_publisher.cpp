@@ -120,6 +120,14 @@ void WebRtcPublisher::start(Signaller& signaller) {
     }));
     signals_.push_back(connect_signal<>(webrtcbin_.get(), "on-negotiation-needed", [this] {
         post([](WebRtcPublisher& self) {
+            // Like browsers: offer NACK and retransmit what the other side reports lost.
+            GArray* raw = nullptr;
+            g_signal_emit_by_name(self.webrtcbin_.get(), "get-transceivers", &raw);
+            auto transceivers = GRef<GArray>::adopt(raw);
+            for (guint i = 0; transceivers && i < transceivers->len; ++i) {
+                g_object_set(g_array_index(transceivers.get(), GstWebRTCRTPTransceiver*, i),
+                             "do-nack", TRUE, nullptr);
+            }
             g_signal_emit_by_name(
                 self.webrtcbin_.get(), "create-offer", nullptr,
                 make_promise([&self, alive = std::weak_ptr<int>(self.alive_)](GstPromise* p) {

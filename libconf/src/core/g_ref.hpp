@@ -58,6 +58,7 @@ CONF_GLIB_REF_TRAITS(GMainContext, g_main_context_ref, g_main_context_unref);
 CONF_GLIB_REF_TRAITS(GMainLoop, g_main_loop_ref, g_main_loop_unref);
 CONF_GLIB_REF_TRAITS(GSource, g_source_ref, g_source_unref);
 CONF_GLIB_REF_TRAITS(GBytes, g_bytes_ref, g_bytes_unref);
+CONF_GLIB_REF_TRAITS(GArray, g_array_ref, g_array_unref);
 #undef CONF_GLIB_REF_TRAITS
 
 template <typename T>

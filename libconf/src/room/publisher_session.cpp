@@ -31,6 +31,11 @@ Result<std::unique_ptr<PublisherSession>> PublisherSession::create(Engine::Impl&
         return endpoint.status();
     }
     session->endpoint_ = std::move(endpoint).value();
+    if (endpoint_options.max_video_bitrate_kbps > 0) {
+        PublisherSession* self = session.get();
+        session->bitrate_timer_ = Timer::start(engine.context(), std::chrono::seconds(1),
+                                               [self] { return self->check_bitrate(); });
+    }
     return session;
 }
 
@@ -46,7 +51,8 @@ PublisherSession::PublisherSession(Engine::Impl& engine, Options options, Owner&
       }) {}
 
 PublisherSession::~PublisherSession() {
-    cancel_track_wait();
+    track_wait_timer_.reset();
+    bitrate_timer_.reset();
     recorder_feeds_.clear();
 }
 
@@ -60,36 +66,57 @@ void PublisherSession::on_track_added(Endpoint& endpoint, ReceivedTrack& /*track
         return;
     }
     if (endpoint.tracks().size() >= endpoint.expected_remote_tracks()) {
-        cancel_track_wait();
+        track_wait_timer_.reset();
         start_recording();
         return;
     }
-    if (!track_wait_timer_) {
-        track_wait_timer_ = GRef<GSource>::adopt(
-            g_timeout_source_new(static_cast<guint>(options_.track_wait.count())));
-        g_source_set_callback(
-            track_wait_timer_.get(),
-            [](gpointer data) -> gboolean {
-                auto& self = *static_cast<PublisherSession*>(data);
-                self.track_wait_timer_.reset();
-                self.logger_.warn("{} of {} announced tracks arrived within {} ms; recording "
-                                  "those",
-                                  self.endpoint_->tracks().size(),
-                                  self.endpoint_->expected_remote_tracks(),
-                                  self.options_.track_wait.count());
-                self.start_recording();
-                return G_SOURCE_REMOVE;
-            },
-            this, nullptr);
-        g_source_attach(track_wait_timer_.get(), engine_.context());
+    if (!track_wait_timer_.active()) {
+        track_wait_timer_ = Timer::once(engine_.context(), options_.track_wait, [this] {
+            logger_.warn("{} of {} announced tracks arrived within {} ms; recording those",
+                         endpoint_->tracks().size(), endpoint_->expected_remote_tracks(),
+                         options_.track_wait.count());
+            start_recording();
+        });
     }
 }
 
-void PublisherSession::cancel_track_wait() {
-    if (track_wait_timer_) {
-        g_source_destroy(track_wait_timer_.get());
-        track_wait_timer_.reset();
+bool PublisherSession::check_bitrate() {
+    if (ending_) {
+        return false;
     }
+    const std::uint32_t limit_kbps = options_.endpoint.max_video_bitrate_kbps;
+    const std::int64_t window_us =
+        std::chrono::duration_cast<std::chrono::microseconds>(options_.bitrate_window).count();
+    const std::int64_t now = g_get_monotonic_time();
+    for (const auto& track : endpoint_->tracks()) {
+        if (track->kind() != MediaKind::kVideo) {
+            continue;
+        }
+        auto& samples = video_samples_[track.get()];
+        samples.push_back({now, track->bytes()});
+        while (samples.size() > 2 && now - samples[1].at_us >= window_us) {
+            samples.pop_front();
+        }
+        const ByteSample& first = samples.front();
+        const std::int64_t span_us = now - first.at_us;
+        if (span_us < window_us) {
+            continue; // not a whole window yet
+        }
+        // bytes * 8 bits / span_us µs = Mbit/s; * 1000 = kbit/s.
+        const double kbps = static_cast<double>(samples.back().bytes - first.bytes) * 8.0 * 1000.0 /
+                            static_cast<double>(span_us);
+        if (kbps > limit_kbps * options_.bitrate_tolerance) {
+            Status over = resource_exhausted(fmt::format(
+                "track {} sent video at {:.0f} kbps over {} ms, above max_publisher_video_kbps "
+                "{} (the answer asked for at most that; {:.0f}% tolerance)",
+                track->id(), kbps, options_.bitrate_window.count(), limit_kbps,
+                (options_.bitrate_tolerance - 1.0) * 100.0));
+            logger_.warn("ending the publisher: {}", over.message());
+            owner_.on_publisher_failed(*this, over);
+            return false;
+        }
+    }
+    return true;
 }
 
 void PublisherSession::start_recording() {
@@ -150,7 +177,8 @@ void PublisherSession::on_recorder_keyframe_needed(Recorder& /*recorder*/,
 
 void PublisherSession::end(std::function<void()> done) {
     ending_ = true;
-    cancel_track_wait();
+    track_wait_timer_.reset();
+    bitrate_timer_.reset();
     // Both the recorder's drain and the endpoint's close report back; `done` follows the last.
     auto remaining = std::make_shared<int>(recorder_ ? 2 : 1);
     auto finish = [remaining, done = std::move(done)]() {

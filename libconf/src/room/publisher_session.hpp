@@ -2,15 +2,20 @@
 // recording when the room records. The recording starts once every track the offer
 // announced has arrived (or after `track_wait`, with those that did), so audio and video of
 // one participant share one file. A recording failure (disk full) ends the recording only;
-// the publisher keeps publishing. Media thread only.
+// the publisher keeps publishing. A publisher that keeps sending video well over the
+// bitrate its answer allowed (b=AS/TIAS) is ended: clients that honour SDP never are.
+// Media thread only.
 #pragma once
 
+#include "core/timer.hpp"
 #include "recording/recorder.hpp"
 #include "webrtc/endpoint.hpp"
 #include "webrtc/one_shot_signaller.hpp"
 
 #include <chrono>
+#include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,7 +28,8 @@ class PublisherSession final : private Endpoint::Listener, private Recorder::Lis
     class Owner {
       public:
         virtual ~Owner() = default;
-        // The peer is gone (ICE/DTLS failure, pipeline error). Called on the media thread;
+        // The peer is gone (ICE/DTLS failure, pipeline error) or broke a limit. Called on the
+        // media thread;
         // the owner ends and drops the session later, never from inside this call.
         virtual void on_publisher_failed(PublisherSession& session, const Status& reason) = 0;
     };
@@ -35,6 +41,10 @@ class PublisherSession final : private Endpoint::Listener, private Recorder::Lis
         // Set when this publisher is recorded; recording_id and participant_id are filled in.
         std::optional<RecorderOptions> recording;
         std::chrono::milliseconds track_wait{3000};
+        // Bitrate policing of each video track against endpoint.max_video_bitrate_kbps:
+        // ended when the average over `bitrate_window` exceeds the limit times the tolerance.
+        std::chrono::milliseconds bitrate_window{5000};
+        double bitrate_tolerance = 1.5;
     };
 
     static Result<std::unique_ptr<PublisherSession>> create(Engine::Impl& engine, Options options,
@@ -57,7 +67,8 @@ class PublisherSession final : private Endpoint::Listener, private Recorder::Lis
   private:
     PublisherSession(Engine::Impl& engine, Options options, Owner& owner);
     void start_recording();
-    void cancel_track_wait();
+    // Samples every video track's byte count; ends the session when one is over its limit.
+    bool check_bitrate();
 
     // Endpoint::Listener
     void on_track_added(Endpoint& endpoint, ReceivedTrack& track) override;
@@ -76,7 +87,13 @@ class PublisherSession final : private Endpoint::Listener, private Recorder::Lis
     std::unique_ptr<Endpoint> endpoint_;
     std::unique_ptr<Recorder> recorder_;
     std::vector<ReceivedTrack::Subscription> recorder_feeds_;
-    GRef<GSource> track_wait_timer_;
+    Timer track_wait_timer_;
+    Timer bitrate_timer_;
+    struct ByteSample {
+        std::int64_t at_us;
+        std::uint64_t bytes;
+    };
+    std::map<const ReceivedTrack*, std::deque<ByteSample>> video_samples_;
     bool ending_ = false;
 };
 

@@ -316,7 +316,7 @@ void RoomRegistry::maybe_finish_shutdown() {
 }
 
 void RoomRegistry::on_publisher_failed(PublisherSession& session, const Status& reason) {
-    logger_.warn("[room={} publisher={}] peer lost: {}", session.room(), session.id(),
+    logger_.warn("[room={} publisher={}] ending: {}", session.room(), session.id(),
                  reason.message());
     (void)engine_.post(
         [this, alive = std::weak_ptr<int>(alive_), room = session.room(), id = session.id()] {

@@ -153,9 +153,7 @@ Endpoint::Endpoint(Engine::Impl& engine, EndpointOptions options, Signaller& sig
 }
 
 Endpoint::~Endpoint() {
-    if (gathering_timer_) {
-        g_source_destroy(gathering_timer_.get());
-    }
+    gathering_timer_.reset();
     signals_.clear();
     // The pipeline goes first: its streaming threads are what feed the tracks.
     pipeline_.reset();
@@ -256,6 +254,8 @@ void Endpoint::receive_description(const SessionDescription& description) {
         signaller_.send_error(status);
         return;
     }
+    add_receive_transceivers(filtered->media);
+    enable_retransmission();
     GUnique<GstWebRTCSessionDescription> offer(
         gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_OFFER, filtered->sdp.release()));
 
@@ -324,6 +324,39 @@ Status Endpoint::create_send_tracks(const std::vector<OfferedMedia>& media) {
     return Status::ok();
 }
 
+void Endpoint::add_receive_transceivers(const std::vector<OfferedMedia>& media) {
+    // webrtcbin would create receive transceivers itself while answering, too late to
+    // configure them; made here, the offer's m-lines are matched to them instead.
+    for (unsigned mline = 0; mline < media.size(); ++mline) {
+        const OfferedMedia& offered = media[mline];
+        bool sending = std::any_of(send_tracks_.begin(), send_tracks_.end(),
+                                   [mline](const auto& track) { return track->mline() == mline; });
+        if (!offered.peer_sends() || sending || offered.formats.empty()) {
+            continue;
+        }
+        auto caps = GRef<GstCaps>::adopt(gst_caps_new_empty());
+        for (const OfferedFormat& format : offered.formats) {
+            gst_caps_append(caps.get(), rtp_caps_for(format).release());
+        }
+        GstWebRTCRTPTransceiver* raw = nullptr;
+        g_signal_emit_by_name(webrtcbin_.get(), "add-transceiver",
+                              GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps.get(), &raw);
+        GRef<GstWebRTCRTPTransceiver>::adopt(raw).reset();
+    }
+}
+
+void Endpoint::enable_retransmission() {
+    // Receiving: NACK lost packets (the answer then carries a=rtcp-fb nack, and RTX where
+    // offered). Sending: keep recent packets to answer the peer's NACKs.
+    GArray* raw = nullptr;
+    g_signal_emit_by_name(webrtcbin_.get(), "get-transceivers", &raw);
+    auto transceivers = GRef<GArray>::adopt(raw);
+    for (guint i = 0; transceivers && i < transceivers->len; ++i) {
+        g_object_set(g_array_index(transceivers.get(), GstWebRTCRTPTransceiver*, i), "do-nack",
+                     TRUE, nullptr);
+    }
+}
+
 void Endpoint::detach_send_tracks() {
     pending_sources_.clear();
     for (const auto& track : send_tracks_) {
@@ -371,22 +404,13 @@ void Endpoint::on_answer_created(GstPromise* promise) {
     answer_pending_ = true;
     set_state(EndpointState::kConnecting);
 
-    // Destroyed with the endpoint (see the destructor), so `this` is valid whenever it fires.
-    gathering_timer_ = GRef<GSource>::adopt(g_timeout_source_new(
-        static_cast<guint>(std::max<std::int64_t>(1, options_.gathering_timeout.count()))));
-    g_source_set_callback(
-        gathering_timer_.get(),
-        [](gpointer data) -> gboolean {
-            auto& self = *static_cast<Endpoint*>(data);
-            self.gathering_timer_.reset();
-            self.logger_.warn("ICE gathering still running after {} ms; answering with the "
-                              "candidates gathered so far",
-                              self.options_.gathering_timeout.count());
-            self.send_answer_now();
-            return G_SOURCE_REMOVE;
-        },
-        this, nullptr);
-    g_source_attach(gathering_timer_.get(), engine_.context());
+    // Owned by the endpoint, so `this` is valid whenever it fires.
+    gathering_timer_ = Timer::once(engine_.context(), options_.gathering_timeout, [this] {
+        logger_.warn("ICE gathering still running after {} ms; answering with the candidates "
+                     "gathered so far",
+                     options_.gathering_timeout.count());
+        send_answer_now();
+    });
     maybe_send_answer();
 }
 
@@ -406,10 +430,7 @@ void Endpoint::send_answer_now() {
         return;
     }
     answer_pending_ = false;
-    if (gathering_timer_) {
-        g_source_destroy(gathering_timer_.get());
-        gathering_timer_.reset();
-    }
+    gathering_timer_.reset();
     GUnique<GstWebRTCSessionDescription> local;
     g_object_get(webrtcbin_.get(), "local-description", local.out(), nullptr);
     if (!local) {

@@ -12,6 +12,8 @@
 #include "core/engine_impl.hpp"
 #include "core/pipeline.hpp"
 #include "core/signal_connection.hpp"
+#include "core/timer.hpp"
+#include "webrtc/offer_filter.hpp"
 #include "webrtc/received_track.hpp"
 #include "webrtc/send_track.hpp"
 
@@ -75,6 +77,8 @@ class Endpoint : public SignallingPeer, private Pipeline::Listener {
         return send_tracks_;
     }
     const Logger& logger() const noexcept { return logger_; }
+    // The transport element, for diagnostics (stats, dot graphs) and tests.
+    GstElement* webrtcbin() const noexcept { return webrtcbin_.get(); }
 
     // Stops the pipeline (EOS, watchdog, NULL); `done` runs on the media thread.
     void close(std::function<void()> done);
@@ -88,6 +92,8 @@ class Endpoint : public SignallingPeer, private Pipeline::Listener {
     void post(std::function<void(Endpoint&)> fn);
     Status create_send_tracks(const std::vector<OfferedMedia>& media);
     void detach_send_tracks();
+    void add_receive_transceivers(const std::vector<OfferedMedia>& media);
+    void enable_retransmission();
     void on_remote_offer_set();
     void on_answer_created(GstPromise* promise);
     void maybe_send_answer();
@@ -116,7 +122,7 @@ class Endpoint : public SignallingPeer, private Pipeline::Listener {
     EndpointState state_ = EndpointState::kNew;
     std::size_t expected_remote_tracks_ = 0;
     bool answer_pending_ = false; // local answer set, waiting for gathering to finish
-    GRef<GSource> gathering_timer_;
+    Timer gathering_timer_;
     std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 

@@ -203,4 +203,39 @@ Result<FilteredOffer> filter_offer(std::string_view sdp_text) {
     return result;
 }
 
+GRef<GstCaps> rtp_caps_for(const OfferedFormat& format) {
+    const Codec& codec = *format.codec;
+    GstCaps* caps = gst_caps_new_simple(
+        "application/x-rtp", "media", G_TYPE_STRING, std::string(to_string(codec.kind)).c_str(),
+        "encoding-name", G_TYPE_STRING, std::string(codec.name).c_str(), "clock-rate", G_TYPE_INT,
+        codec.clock_rate, "payload", G_TYPE_INT, format.payload_type, nullptr);
+    GstStructure* s = gst_caps_get_structure(caps, 0);
+    if (codec.kind == MediaKind::kVideo) {
+        // What webrtcbin puts in the answer's a=rtcp-fb lines.
+        gst_structure_set(s, "rtcp-fb-nack", G_TYPE_BOOLEAN, TRUE, "rtcp-fb-nack-pli",
+                          G_TYPE_BOOLEAN, TRUE, "rtcp-fb-ccm-fir", G_TYPE_BOOLEAN, TRUE, nullptr);
+    } else {
+        gst_structure_set(s, "encoding-params", G_TYPE_STRING,
+                          std::to_string(codec.channels).c_str(), nullptr);
+    }
+    // The offer's fmtp parameters (H.264 profile, packetization-mode) answer unchanged.
+    std::string_view fmtp = format.fmtp;
+    while (!fmtp.empty()) {
+        size_t end = fmtp.find(';');
+        std::string_view item = fmtp.substr(0, end);
+        while (!item.empty() && item.front() == ' ') {
+            item.remove_prefix(1);
+        }
+        if (size_t eq = item.find('='); eq != std::string_view::npos && eq > 0) {
+            gst_structure_set(s, std::string(item.substr(0, eq)).c_str(), G_TYPE_STRING,
+                              std::string(item.substr(eq + 1)).c_str(), nullptr);
+        }
+        if (end == std::string_view::npos) {
+            break;
+        }
+        fmtp.remove_prefix(end + 1);
+    }
+    return GRef<GstCaps>::adopt(caps);
+}
+
 } // namespace conf

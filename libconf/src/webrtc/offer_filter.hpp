@@ -6,6 +6,7 @@
 
 #include "codec/codec.hpp"
 #include "conf/status.hpp"
+#include "core/g_ref.hpp"
 #include "core/g_unique.hpp"
 
 #include <string>
@@ -42,5 +43,9 @@ struct FilteredOffer {
 inline constexpr size_t kMaxOfferBytes = 64 * 1024;
 
 Result<FilteredOffer> filter_offer(std::string_view sdp_text);
+
+// application/x-rtp caps for one accepted format, with the rtcp-fb and fmtp parameters an
+// answer (or a transceiver's codec preferences) should carry for it.
+GRef<GstCaps> rtp_caps_for(const OfferedFormat& format);
 
 } // namespace conf

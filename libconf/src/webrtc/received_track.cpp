@@ -90,6 +90,7 @@ GstPadProbeReturn ReceivedTrack::FanOut::on_data(GstPadProbeInfo* info) {
 
 void ReceivedTrack::FanOut::deliver(GstBuffer* buffer, GstClockTime base_time) {
     packets.fetch_add(1, std::memory_order_relaxed);
+    bytes.fetch_add(gst_buffer_get_size(buffer), std::memory_order_relaxed);
     std::shared_ptr<const std::vector<std::shared_ptr<RtpSink>>> snapshot;
     {
         std::lock_guard lock(mutex);

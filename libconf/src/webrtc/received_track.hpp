@@ -75,6 +75,8 @@ class ReceivedTrack {
     std::uint64_t packets() const noexcept {
         return fan_out_->packets.load(std::memory_order_relaxed);
     }
+    // RTP bytes received so far (headers included): what bitrate limits are measured on.
+    std::uint64_t bytes() const noexcept { return fan_out_->bytes.load(std::memory_order_relaxed); }
 
     // A new subscriber usually wants a keyframe too: see Subscription::request_keyframe().
     [[nodiscard]] Subscription subscribe(std::shared_ptr<RtpSink> sink);
@@ -98,6 +100,7 @@ class ReceivedTrack {
         std::mutex mutex;
         std::shared_ptr<const std::vector<std::shared_ptr<RtpSink>>> sinks;
         std::atomic<std::uint64_t> packets{0};
+        std::atomic<std::uint64_t> bytes{0};
         std::atomic<std::int64_t> last_keyframe_request_us{0};
     };
 

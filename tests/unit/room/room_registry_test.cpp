@@ -225,3 +225,22 @@ TEST_CASE("a garbage offer is refused and the session does not linger", "[room]"
     CHECK(wait_until(
         [&] { return f.on_media([&] { return f.registry->session_count(); }).value() == 0; }, 2s));
 }
+
+TEST_CASE("a publisher sending far above max_publisher_video_kbps is ended", "[room][limits]") {
+    conf::RoomRegistryOptions options;
+    // The test publisher sends ~250 kbps of VP8 and, like any webrtcbin app, ignores the
+    // answer's b=AS: it stands for a client that does not honour the limit.
+    options.limits.max_publisher_video_kbps = 40;
+    Fixture f(options);
+
+    auto publisher = start_publisher(f, "room-a");
+    auto published = wait_outcome(*publisher);
+    REQUIRE(published.is_ok());
+    CHECK_THAT(published->answer_sdp, Catch::Contains("b=AS:40"));
+    CHECK(f.on_media([&] { return f.registry->session_count(); }).value() == 1);
+
+    // One 5 s window of measurements, then the session goes.
+    CHECK(wait_until(
+        [&] { return f.on_media([&] { return f.registry->session_count(); }).value() == 0; }, 15s));
+    REQUIRE(f.on_media([&] { publisher->client.reset(); }).is_ok());
+}

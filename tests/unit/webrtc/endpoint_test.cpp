@@ -197,6 +197,28 @@ TEST_CASE("a webrtcbin publisher's VP8 and Opus reach an Endpoint and fan out as
     CHECK_THAT(tap.answer, Catch::Contains("a=fingerprint:" + fingerprint));
     CHECK(candidate_addresses(tap.answer) == std::set<std::string>{"127.0.0.1"});
     CHECK_THAT(tap.answer, Catch::Contains("VP8/90000") && Catch::Contains("OPUS/48000"));
+    // Lost packets are asked for again: NACK is negotiated (not only PLI) and every
+    // jitterbuffer of the endpoint sends NACKs.
+    CHECK_THAT(tap.answer, Catch::Contains("a=rtcp-fb:96 nack\r\n"));
+    CHECK_THAT(tap.answer, Catch::Contains("a=rtcp-fb:96 nack pli\r\n"));
+    auto retransmission = f.on_media([&] {
+        std::vector<bool> flags;
+        conf::GUnique<GstIterator> it(gst_bin_iterate_recurse(GST_BIN(endpoint->webrtcbin())));
+        GValue item = G_VALUE_INIT;
+        while (gst_iterator_next(it.get(), &item) == GST_ITERATOR_OK) {
+            auto* element = GST_ELEMENT(g_value_get_object(&item));
+            if (g_str_has_prefix(GST_OBJECT_NAME(element), "rtpjitterbuffer")) {
+                gboolean on = FALSE;
+                g_object_get(element, "do-retransmission", &on, nullptr);
+                flags.push_back(on != FALSE);
+            }
+            g_value_reset(&item);
+        }
+        g_value_unset(&item);
+        return flags;
+    });
+    REQUIRE(retransmission.is_ok());
+    CHECK(*retransmission == std::vector<bool>{true, true});
 
     REQUIRE(f.on_media([&] {
                  endpoint->close([] {});
