@@ -104,15 +104,29 @@ void WebRtcPublisher::start(Signaller& signaller) {
         }
         auto decoder = GRef<GstElement>::adopt(gst_bin_get_by_name(GST_BIN(bin), "dec"));
         auto decoded = GRef<GstPad>::adopt(gst_element_get_static_pad(decoder.get(), "src"));
-        std::atomic<int>* counter = video ? &decoded_video_frames_ : &decoded_audio_buffers_;
+        struct Counters {
+            std::atomic<int>* total;
+            std::atomic<int>* stream;
+        };
+        auto* counters =
+            new Counters{video ? &decoded_video_frames_ : &decoded_audio_buffers_, nullptr};
+        if (video) {
+            std::lock_guard lock(streams_mutex_);
+            counters->stream =
+                video_stream_frames_.emplace_back(std::make_unique<std::atomic<int>>(0)).get();
+        }
         // Counted per decoded buffer; the probe lives as long as the pad.
         gst_pad_add_probe(
             decoded.get(), GST_PAD_PROBE_TYPE_BUFFER,
             [](GstPad*, GstPadProbeInfo*, gpointer data) {
-                ++*static_cast<std::atomic<int>*>(data);
+                auto* c = static_cast<Counters*>(data);
+                ++*c->total;
+                if (c->stream != nullptr) {
+                    ++*c->stream;
+                }
                 return GST_PAD_PROBE_OK;
             },
-            counter, nullptr);
+            counters, [](gpointer data) { delete static_cast<Counters*>(data); });
         gst_bin_add(GST_BIN(pipeline_.get()), bin);
         gst_element_sync_state_with_parent(bin);
         auto sink = GRef<GstPad>::adopt(gst_element_get_static_pad(bin, "sink"));
@@ -120,6 +134,9 @@ void WebRtcPublisher::start(Signaller& signaller) {
     }));
     signals_.push_back(connect_signal<>(webrtcbin_.get(), "on-negotiation-needed", [this] {
         post([](WebRtcPublisher& self) {
+            if (self.answering_) {
+                return; // the other side offers
+            }
             // Like browsers: offer NACK and retransmit what the other side reports lost.
             GArray* raw = nullptr;
             g_signal_emit_by_name(self.webrtcbin_.get(), "get-transceivers", &raw);
@@ -158,7 +175,20 @@ void WebRtcPublisher::start(Signaller& signaller) {
     gst_element_set_state(pipeline_.get(), GST_STATE_PLAYING);
 }
 
+int WebRtcPublisher::video_streams_decoding(int min_frames) const {
+    std::lock_guard lock(streams_mutex_);
+    int streams = 0;
+    for (const auto& frames : video_stream_frames_) {
+        streams += frames->load() >= min_frames ? 1 : 0;
+    }
+    return streams;
+}
+
 void WebRtcPublisher::receive_description(const SessionDescription& description) {
+    if (description.type == SessionDescription::Type::kOffer) {
+        answer(description.sdp);
+        return;
+    }
     GUnique<GstSDPMessage> sdp;
     gst_sdp_message_new(sdp.out());
     gst_sdp_message_parse_buffer(reinterpret_cast<const guint8*>(description.sdp.data()),
@@ -168,6 +198,45 @@ void WebRtcPublisher::receive_description(const SessionDescription& description)
                                                               : GST_WEBRTC_SDP_TYPE_OFFER,
         sdp.release()));
     g_signal_emit_by_name(webrtcbin_.get(), "set-remote-description", answer.get(), nullptr);
+}
+
+void WebRtcPublisher::answer(const std::string& offer_text) {
+    GUnique<GstSDPMessage> sdp;
+    gst_sdp_message_new(sdp.out());
+    gst_sdp_message_parse_buffer(reinterpret_cast<const guint8*>(offer_text.data()),
+                                 static_cast<guint>(offer_text.size()), sdp.get());
+    GUnique<GstWebRTCSessionDescription> offer(
+        gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_OFFER, sdp.release()));
+    auto applied = make_promise([this, alive = std::weak_ptr<int>(alive_)](GstPromise*) {
+        (void)engine_.post([this, alive] {
+            if (alive.expired()) {
+                return;
+            }
+            auto created = make_promise([this, alive](GstPromise* p) {
+                auto promise = GRef<GstPromise>::ref(p);
+                (void)engine_.post([this, alive, promise] {
+                    if (alive.expired()) {
+                        return;
+                    }
+                    GUnique<GstWebRTCSessionDescription> answer;
+                    const GstStructure* reply = gst_promise_get_reply(promise.get());
+                    if (reply == nullptr ||
+                        !gst_structure_get(reply, "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION,
+                                           answer.out(), nullptr)) {
+                        signaller_->send_error(internal_error("test peer: no answer"));
+                        return;
+                    }
+                    g_signal_emit_by_name(webrtcbin_.get(), "set-local-description", answer.get(),
+                                          nullptr);
+                    GUnique<gchar> text(gst_sdp_message_as_text(answer->sdp));
+                    ++answers_;
+                    signaller_->send_description({SessionDescription::Type::kAnswer, text.get()});
+                });
+            });
+            g_signal_emit_by_name(webrtcbin_.get(), "create-answer", nullptr, created.get());
+        });
+    });
+    g_signal_emit_by_name(webrtcbin_.get(), "set-remote-description", offer.get(), applied.get());
 }
 
 void WebRtcPublisher::receive_candidate(const IceCandidate& candidate) {

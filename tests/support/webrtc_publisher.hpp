@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -38,8 +39,16 @@ class WebRtcPublisher : public SignallingPeer {
     // Adds a receive-only m-line for `caps` (application/x-rtp,...), before start().
     void add_receiver(const std::string& caps);
 
-    // Sets PLAYING; webrtcbin then asks for negotiation and the offer goes to `signaller`.
+    // Sets PLAYING; webrtcbin then asks for negotiation and the offer goes to `signaller`
+    // (unless the other side makes the offers: see answer_offers()).
     void start(Signaller& signaller);
+    // Makes this peer the answering side, as a browser in a room: it never offers, and its
+    // media goes out on the offer's m-lines that accept it. Call before start().
+    void answer_offers() { answering_ = true; }
+    // Answers sent so far (one per offer received).
+    int answers() const { return answers_.load(); }
+    // How many distinct incoming video streams decoded at least `min_frames` frames.
+    int video_streams_decoding(int min_frames) const;
 
     // Video frames decoded from what this peer received.
     int decoded_video_frames() const { return decoded_video_frames_.load(); }
@@ -56,6 +65,7 @@ class WebRtcPublisher : public SignallingPeer {
 
   private:
     void post(std::function<void(WebRtcPublisher&)> fn);
+    void answer(const std::string& offer);
 
     Engine::Impl& engine_;
     GRef<GstElement> pipeline_;
@@ -65,6 +75,10 @@ class WebRtcPublisher : public SignallingPeer {
     std::string offer_;
     std::atomic<int> decoded_video_frames_{0};
     std::atomic<int> decoded_audio_buffers_{0};
+    std::atomic<int> answers_{0};
+    bool answering_ = false;
+    mutable std::mutex streams_mutex_;
+    std::vector<std::unique_ptr<std::atomic<int>>> video_stream_frames_;
     std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 

@@ -2,6 +2,7 @@
 
 #include "core/g_unique.hpp"
 #include "webrtc/ice_policy.hpp"
+#include "webrtc/local_formats.hpp"
 #include "webrtc/offer_filter.hpp"
 
 #include <gst/webrtc/webrtc.h>
@@ -228,8 +229,13 @@ struct PromiseContext {
 
 void Endpoint::receive_description(const SessionDescription& description) {
     CONF_ASSERT_MEDIA_THREAD(engine_);
-    if (description.type != SessionDescription::Type::kOffer) {
-        signaller_.send_error(invalid_argument("this endpoint answers offers; it sent none"));
+    if (description.type == SessionDescription::Type::kAnswer) {
+        apply_answer(description);
+        return;
+    }
+    if (offering_) {
+        signaller_.send_error(
+            failed_precondition("this side makes the offers; answer them instead of offering"));
         return;
     }
     if (state_ != EndpointState::kNew || answer_pending_) {
@@ -259,25 +265,13 @@ void Endpoint::receive_description(const SessionDescription& description) {
     GUnique<GstWebRTCSessionDescription> offer(
         gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_OFFER, filtered->sdp.release()));
 
-    auto* context =
-        new PromiseContext{[this, alive = std::weak_ptr<int>(alive_)](GRef<GstPromise> promise) {
-            (void)engine_.post([this, alive, promise = std::move(promise)] {
-                if (alive.expired()) {
-                    return;
-                }
-                if (Status status = error_from_reply(promise.get(), "applying the offer");
-                    !status) {
-                    signaller_.send_error(status);
-                    return;
-                }
-                on_remote_offer_set();
-            });
-        }};
-    auto promise = GRef<GstPromise>::adopt(gst_promise_new_with_change_func(
-        [](GstPromise* p, gpointer data) {
-            static_cast<PromiseContext*>(data)->deliver(GRef<GstPromise>::ref(p));
-        },
-        context, [](gpointer data) { delete static_cast<PromiseContext*>(data); }));
+    auto promise = promise_for([](Endpoint& self, GstPromise* reply) {
+        if (Status status = error_from_reply(reply, "applying the offer"); !status) {
+            self.signaller_.send_error(status);
+            return;
+        }
+        self.on_remote_offer_set();
+    });
     g_signal_emit_by_name(webrtcbin_.get(), "set-remote-description", offer.get(), promise.get());
 }
 
@@ -304,7 +298,8 @@ Status Endpoint::create_send_tracks(const std::vector<OfferedMedia>& media) {
             // Packets start flowing once the peer is connected (see set_state): webrtcbin
             // refuses data on a send pad whose transport is not up yet, which would stop
             // the appsrc with not-linked.
-            pending_sources_.emplace_back(*track, *it);
+            // Answering: the m-line is negotiated once the answer is set, before connecting.
+            pending_sources_.push_back({*track, *it, false, true});
             logger_.info("sending {} ({}) on m-line {} as payload {}", (*it)->id(),
                          (*it)->codec().name, mline, format->payload_type);
             send_tracks_.push_back(std::move(track).value());
@@ -365,20 +360,25 @@ void Endpoint::detach_send_tracks() {
     send_tracks_.clear();
 }
 
-void Endpoint::on_remote_offer_set() {
-    auto* context =
-        new PromiseContext{[this, alive = std::weak_ptr<int>(alive_)](GRef<GstPromise> promise) {
-            (void)engine_.post([this, alive, promise = std::move(promise)] {
-                if (!alive.expired()) {
-                    on_answer_created(promise.get());
-                }
-            });
-        }};
-    auto promise = GRef<GstPromise>::adopt(gst_promise_new_with_change_func(
+GRef<GstPromise> Endpoint::promise_for(std::function<void(Endpoint&, GstPromise*)> handler) {
+    auto* context = new PromiseContext{[this, alive = std::weak_ptr<int>(alive_),
+                                        handler = std::move(handler)](GRef<GstPromise> promise) {
+        (void)engine_.post([this, alive, handler, promise = std::move(promise)] {
+            if (!alive.expired()) {
+                handler(*this, promise.get());
+            }
+        });
+    }};
+    return GRef<GstPromise>::adopt(gst_promise_new_with_change_func(
         [](GstPromise* p, gpointer data) {
             static_cast<PromiseContext*>(data)->deliver(GRef<GstPromise>::ref(p));
         },
         context, [](gpointer data) { delete static_cast<PromiseContext*>(data); }));
+}
+
+void Endpoint::on_remote_offer_set() {
+    auto promise =
+        promise_for([](Endpoint& self, GstPromise* reply) { self.on_answer_created(reply); });
     g_signal_emit_by_name(webrtcbin_.get(), "create-answer", nullptr, promise.get());
 }
 
@@ -438,8 +438,10 @@ void Endpoint::send_answer_now() {
         return;
     }
     GUnique<gchar> text(gst_sdp_message_as_text(local->sdp));
-    logger_.debug("answer ready ({} bytes)", std::strlen(text.get()));
-    signaller_.send_description({SessionDescription::Type::kAnswer, text.get()});
+    bool offer = local->type == GST_WEBRTC_SDP_TYPE_OFFER;
+    logger_.debug("{} ready ({} bytes)", offer ? "offer" : "answer", std::strlen(text.get()));
+    signaller_.send_description(
+        {offer ? SessionDescription::Type::kOffer : SessionDescription::Type::kAnswer, text.get()});
 }
 
 void Endpoint::receive_candidate(const IceCandidate& candidate) {
@@ -492,10 +494,7 @@ void Endpoint::set_state(EndpointState state) {
     logger_.info("state {} -> {}", to_string(state_), to_string(state));
     state_ = state;
     if (state == EndpointState::kConnected) {
-        for (auto& [track, source] : pending_sources_) {
-            track->attach(*source, track);
-        }
-        pending_sources_.clear();
+        attach_ready_sources();
     }
     listener_.on_state_changed(*this, state);
 }
@@ -511,6 +510,179 @@ void Endpoint::fail(Status error) {
 
 void Endpoint::on_pipeline_error(Pipeline& /*pipeline*/, const Status& error) {
     fail(error);
+}
+
+void Endpoint::attach_ready_sources() {
+    if (state_ != EndpointState::kConnected) {
+        return;
+    }
+    std::erase_if(pending_sources_, [](PendingSource& pending) {
+        if (!pending.negotiated) {
+            return false;
+        }
+        pending.track->attach(*pending.source, pending.track);
+        return true;
+    });
+}
+
+Status Endpoint::add_receive_slot(MediaKind kind) {
+    CONF_ASSERT_MEDIA_THREAD(engine_);
+    offering_ = true;
+    auto caps = GRef<GstCaps>::adopt(gst_caps_new_empty());
+    for (const OfferedFormat& format : receive_formats(kind)) {
+        gst_caps_append(caps.get(), rtp_caps_for(format).release());
+    }
+    GstWebRTCRTPTransceiver* raw = nullptr;
+    g_signal_emit_by_name(webrtcbin_.get(), "add-transceiver",
+                          GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps.get(), &raw);
+    auto transceiver = GRef<GstWebRTCRTPTransceiver>::adopt(raw);
+    if (!transceiver) {
+        return internal_error(fmt::format("webrtcbin refused a {} receive slot", to_string(kind)));
+    }
+    g_object_set(transceiver.get(), "do-nack", TRUE, nullptr);
+    receive_slots_.push_back(std::move(transceiver));
+    return Status::ok();
+}
+
+std::vector<std::string> Endpoint::receive_slot_mids() const {
+    std::vector<std::string> mids;
+    for (const auto& transceiver : receive_slots_) {
+        GUnique<gchar> mid;
+        g_object_get(transceiver.get(), "mid", mid.out(), nullptr);
+        mids.emplace_back(mid ? mid.get() : "");
+    }
+    return mids;
+}
+
+Result<std::shared_ptr<SendTrack>> Endpoint::forward(ReceivedTrack& source) {
+    CONF_ASSERT_MEDIA_THREAD(engine_);
+    offering_ = true;
+    guint ssrc = 0;
+    const GstStructure* s = gst_caps_get_structure(source.caps(), 0);
+    gst_structure_get_uint(s, "ssrc", &ssrc);
+    auto track = SendTrack::create_offered(pipeline_->bin(), webrtcbin_.get(), send_format(source),
+                                           fmt::format("{}-{}", options_.id, source.id()), ssrc);
+    if (!track) {
+        return track.status();
+    }
+    logger_.info("forwarding {} ({}) on m-line {}", source.id(), source.codec().name,
+                 (*track)->mline());
+    pending_sources_.push_back({*track, &source, false, false});
+    send_tracks_.push_back(*track);
+    return track;
+}
+
+void Endpoint::stop_forwarding(const std::shared_ptr<SendTrack>& track) {
+    CONF_ASSERT_MEDIA_THREAD(engine_);
+    std::erase_if(pending_sources_,
+                  [&track](const PendingSource& pending) { return pending.track == track; });
+    track->deactivate();
+}
+
+void Endpoint::negotiate() {
+    CONF_ASSERT_MEDIA_THREAD(engine_);
+    offering_ = true;
+    if (state_ == EndpointState::kFailed || state_ == EndpointState::kClosed) {
+        return;
+    }
+    if (offer_in_flight_) {
+        renegotiate_ = true;
+        return;
+    }
+    make_offer();
+}
+
+void Endpoint::make_offer() {
+    offer_in_flight_ = true;
+    renegotiate_ = false;
+    for (PendingSource& pending : pending_sources_) {
+        pending.in_offer = true;
+    }
+    auto promise =
+        promise_for([](Endpoint& self, GstPromise* reply) { self.on_offer_created(reply); });
+    g_signal_emit_by_name(webrtcbin_.get(), "create-offer", nullptr, promise.get());
+}
+
+void Endpoint::on_offer_created(GstPromise* promise) {
+    GUnique<GstWebRTCSessionDescription> offer;
+    Status status = error_from_reply(promise, "creating an offer");
+    const GstStructure* reply = status ? gst_promise_get_reply(promise) : nullptr;
+    if (status && (reply == nullptr ||
+                   !gst_structure_get(reply, "offer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION,
+                                      offer.out(), nullptr) ||
+                   !offer)) {
+        status = internal_error("webrtcbin produced no offer");
+    }
+    if (!status) {
+        fail(status);
+        return;
+    }
+    replace_fingerprints(offer->sdp, fingerprint_);
+    if (options_.max_video_bitrate_kbps > 0) {
+        limit_video_bitrate(offer->sdp, options_.max_video_bitrate_kbps);
+    }
+    auto applied = promise_for([](Endpoint& self, GstPromise* done) {
+        if (Status set = error_from_reply(done, "setting the local offer"); !set) {
+            self.fail(set);
+            return;
+        }
+        self.answer_pending_ = true;
+        if (self.state_ == EndpointState::kNew) {
+            self.set_state(EndpointState::kConnecting);
+            self.gathering_timer_ =
+                Timer::once(self.engine_.context(), self.options_.gathering_timeout, [&self] {
+                    self.logger_.warn("ICE gathering still running after {} ms; offering the "
+                                      "candidates gathered so far",
+                                      self.options_.gathering_timeout.count());
+                    self.send_answer_now();
+                });
+        }
+        self.maybe_send_answer();
+    });
+    g_signal_emit_by_name(webrtcbin_.get(), "set-local-description", offer.get(), applied.get());
+}
+
+void Endpoint::apply_answer(const SessionDescription& answer) {
+    if (!offer_in_flight_ || answer_pending_) {
+        signaller_.send_error(failed_precondition("no offer is waiting for an answer"));
+        return;
+    }
+    GstSDPMessage* raw = nullptr;
+    if (gst_sdp_message_new_from_text(answer.sdp.c_str(), &raw) != GST_SDP_OK || raw == nullptr) {
+        signaller_.send_error(invalid_argument("the answer is not SDP"));
+        return;
+    }
+    GUnique<GstSDPMessage> sdp(raw);
+    if (gst_sdp_message_medias_len(sdp.get()) == 0) {
+        signaller_.send_error(invalid_argument("the answer has no m-lines"));
+        return;
+    }
+    GUnique<GstWebRTCSessionDescription> description(
+        gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_ANSWER, sdp.release()));
+    auto promise = promise_for([](Endpoint& self, GstPromise* reply) {
+        if (Status status = error_from_reply(reply, "applying the answer"); !status) {
+            // webrtcbin cannot roll back: this peer's negotiation is over.
+            self.signaller_.send_error(status);
+            self.fail(status);
+            return;
+        }
+        self.on_answer_applied();
+    });
+    g_signal_emit_by_name(webrtcbin_.get(), "set-remote-description", description.get(),
+                          promise.get());
+}
+
+void Endpoint::on_answer_applied() {
+    offer_in_flight_ = false;
+    for (PendingSource& pending : pending_sources_) {
+        if (pending.in_offer) {
+            pending.negotiated = true;
+        }
+    }
+    attach_ready_sources();
+    if (renegotiate_) {
+        make_offer();
+    }
 }
 
 void Endpoint::close(std::function<void()> done) {

@@ -1,10 +1,14 @@
 // Endpoint: one WebRTC peer of the server (ICE, DTLS-SRTP, BUNDLE, rtcp-mux, NACK/RTX,
 // PLI/FIR), webrtcbin today, in its own Pipeline so a peer's failure stays that peer's.
 //
-// It answers remote offers (WHIP publishers, WHEP viewers, browsers): the offer is filtered
-// to the codec allowlist first, the answer is sent through the Signaller once ICE gathering
-// is complete (host candidates only, on the configured addresses; no STUN/TURN unless
-// configured). Each incoming track becomes a ReceivedTrack that fans RTP out to subscribers.
+// It works either way round. Answering: a remote offer (WHIP publisher, WHEP viewer) is
+// filtered to the codec allowlist first, and the answer is sent through the Signaller once
+// ICE gathering is complete (host candidates only, on the configured addresses; no
+// STUN/TURN unless configured). Offering (room participants): the owner adds receive slots
+// and forwarded tracks and calls negotiate(); offers are serialised (one in flight, the
+// next made when its answer is in), so renegotiation never crosses itself. Each incoming
+// track becomes a ReceivedTrack that fans RTP out to subscribers; a forwarded track starts
+// flowing once its m-line is negotiated and the peer is connected.
 // Media thread only, except where noted.
 #pragma once
 
@@ -68,6 +72,20 @@ class Endpoint : public SignallingPeer, private Pipeline::Listener {
     // `track` alive while this endpoint exists, or closes this endpoint first.
     void add_send_source(ReceivedTrack& track) { send_sources_.push_back(&track); }
 
+    // Offering side. A receive slot is a recvonly m-line on which the peer may send one
+    // track of `kind` in any allowlisted codec. Takes effect with the next negotiate().
+    Status add_receive_slot(MediaKind kind);
+    // Forwards `source` on a new sendonly m-line (the owner keeps `source` alive as with
+    // add_send_source, or calls stop_forwarding first). Takes effect with negotiate().
+    Result<std::shared_ptr<SendTrack>> forward(ReceivedTrack& source);
+    // Stops forwarding `track`; its m-line goes inactive with the next negotiate().
+    void stop_forwarding(const std::shared_ptr<SendTrack>& track);
+    // Makes an offer through the Signaller now, or once the answer to the one in flight is
+    // in. The peer answers through receive_description().
+    void negotiate();
+    // The mid of each receive slot, in order (known once an offer is made).
+    std::vector<std::string> receive_slot_mids() const;
+
     const std::string& id() const noexcept { return options_.id; }
     EndpointState state() const noexcept { return state_; }
     // How many tracks the accepted offer said the peer will send (known once an offer is in).
@@ -95,6 +113,13 @@ class Endpoint : public SignallingPeer, private Pipeline::Listener {
     void add_receive_transceivers(const std::vector<OfferedMedia>& media);
     void enable_retransmission();
     void on_remote_offer_set();
+    void make_offer();
+    void on_offer_created(GstPromise* promise);
+    void apply_answer(const SessionDescription& answer);
+    void on_answer_applied();
+    void attach_ready_sources();
+    // Runs `handler` on the media thread with the reply, if this endpoint still exists.
+    GRef<GstPromise> promise_for(std::function<void(Endpoint&, GstPromise*)> handler);
     void on_answer_created(GstPromise* promise);
     void maybe_send_answer();
     void send_answer_now();
@@ -117,11 +142,23 @@ class Endpoint : public SignallingPeer, private Pipeline::Listener {
     std::vector<std::unique_ptr<ReceivedTrack>> tracks_;
     std::vector<ReceivedTrack*> send_sources_;
     std::vector<std::shared_ptr<SendTrack>> send_tracks_;
-    // Send tracks waiting for the connection before their source feeds them.
-    std::vector<std::pair<std::shared_ptr<SendTrack>, ReceivedTrack*>> pending_sources_;
+    // Send tracks waiting for their m-line to be negotiated and the peer to be connected
+    // before their source feeds them.
+    struct PendingSource {
+        std::shared_ptr<SendTrack> track;
+        ReceivedTrack* source;
+        bool in_offer = false;   // part of the offer in flight
+        bool negotiated = false; // its m-line is in both descriptions
+    };
+    std::vector<PendingSource> pending_sources_;
+    std::vector<GRef<GstWebRTCRTPTransceiver>> receive_slots_;
+    bool offer_in_flight_ = false; // an offer is out, its answer is not yet applied
+    bool renegotiate_ = false;     // negotiate() was called while one was in flight
+    bool offering_ = false;        // this endpoint makes the offers
     EndpointState state_ = EndpointState::kNew;
     std::size_t expected_remote_tracks_ = 0;
-    bool answer_pending_ = false; // local answer set, waiting for gathering to finish
+    // Local description set, waiting for ICE gathering to finish before it is sent.
+    bool answer_pending_ = false;
     Timer gathering_timer_;
     std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };

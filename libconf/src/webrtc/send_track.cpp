@@ -8,6 +8,8 @@
 #include <gst/video/video.h>
 #include <gst/webrtc/webrtc.h>
 
+#include <cstdlib>
+#include <cstring>
 #include <string_view>
 
 namespace conf {
@@ -22,8 +24,22 @@ constexpr guint64 kMaxQueuedBytes = 320 * 1024;
 Result<std::shared_ptr<SendTrack>> SendTrack::create(GstBin* pipeline, GstElement* webrtcbin,
                                                      unsigned mline, const OfferedFormat& format,
                                                      std::string id) {
-    std::shared_ptr<SendTrack> track(new SendTrack(std::move(id), mline, *format.codec,
-                                                   static_cast<guint8>(format.payload_type)));
+    return build(pipeline, webrtcbin, fmt::format("sink_{}", mline), format, std::move(id), 0);
+}
+
+Result<std::shared_ptr<SendTrack>> SendTrack::create_offered(GstBin* pipeline,
+                                                             GstElement* webrtcbin,
+                                                             const OfferedFormat& format,
+                                                             std::string id, std::uint32_t ssrc) {
+    return build(pipeline, webrtcbin, "sink_%u", format, std::move(id), ssrc);
+}
+
+Result<std::shared_ptr<SendTrack>> SendTrack::build(GstBin* pipeline, GstElement* webrtcbin,
+                                                    const std::string& pad_name,
+                                                    const OfferedFormat& format, std::string id,
+                                                    std::uint32_t ssrc) {
+    std::shared_ptr<SendTrack> track(
+        new SendTrack(std::move(id), 0, *format.codec, static_cast<guint8>(format.payload_type)));
     track->pipeline_ = GRef<GstElement>::ref(GST_ELEMENT(pipeline));
     track->webrtcbin_ = GRef<GstElement>::ref(webrtcbin);
     track->appsrc_ = GRef<GstElement>::adopt(
@@ -32,12 +48,15 @@ Result<std::shared_ptr<SendTrack>> SendTrack::create(GstBin* pipeline, GstElemen
         return unavailable("the appsrc element is missing (gstreamer1.0-plugins-base)");
     }
     auto caps = rtp_caps_for(format);
+    if (ssrc != 0) {
+        // An offer announces it (a=ssrc): that is how the peer tells bundled m-lines apart.
+        gst_caps_set_simple(caps.get(), "ssrc", G_TYPE_UINT, ssrc, nullptr);
+    }
     g_object_set(track->appsrc_.get(), "caps", caps.get(), "is-live", TRUE, "format",
                  GST_FORMAT_TIME, "do-timestamp", FALSE, "max-bytes", kMaxQueuedBytes, "block",
                  FALSE, "leaky-type", GST_APP_LEAKY_TYPE_DOWNSTREAM, nullptr);
     gst_bin_add(pipeline, track->appsrc_.get());
 
-    std::string pad_name = fmt::format("sink_{}", mline);
     track->webrtc_pad_ =
         GRef<GstPad>::adopt(gst_element_request_pad_simple(webrtcbin, pad_name.c_str()));
     auto src = GRef<GstPad>::adopt(gst_element_get_static_pad(track->appsrc_.get(), "src"));
@@ -46,13 +65,18 @@ Result<std::shared_ptr<SendTrack>> SendTrack::create(GstBin* pipeline, GstElemen
         gst_bin_remove(pipeline, track->appsrc_.get());
         return internal_error(fmt::format("cannot link a send track to webrtcbin {}", pad_name));
     }
+    // webrtcbin numbers its sink pads after their m-line.
+    track->mline_ = static_cast<unsigned>(
+        std::strtoul(GST_PAD_NAME(track->webrtc_pad_.get()) + std::strlen("sink_"), nullptr, 10));
     GstWebRTCRTPTransceiver* raw = nullptr;
     g_object_get(track->webrtc_pad_.get(), "transceiver", &raw, nullptr);
-    auto transceiver = GRef<GstWebRTCRTPTransceiver>::adopt(raw);
-    if (transceiver) {
+    track->transceiver_ = GRef<GstWebRTCRTPTransceiver>::adopt(raw);
+    if (track->transceiver_) {
         // NACKed packets are resent from webrtcbin's RTX history; this peer only receives.
-        g_object_set(transceiver.get(), "do-nack", TRUE, "direction",
-                     GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, nullptr);
+        // The caps are the codec preferences an offer is made from.
+        g_object_set(track->transceiver_.get(), "do-nack", TRUE, "direction",
+                     GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, "codec-preferences", caps.get(),
+                     nullptr);
     }
     track->keyframe_probe_ =
         add_probe(src.get(), GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
@@ -85,6 +109,25 @@ void SendTrack::detach() {
     if (webrtc_pad_) {
         gst_element_release_request_pad(webrtcbin_.get(), webrtc_pad_.get());
         webrtc_pad_.reset();
+    }
+}
+
+std::string SendTrack::mid() const {
+    GUnique<gchar> mid;
+    if (transceiver_) {
+        g_object_get(transceiver_.get(), "mid", mid.out(), nullptr);
+    }
+    return mid ? mid.get() : "";
+}
+
+void SendTrack::deactivate() {
+    {
+        std::lock_guard lock(subscription_mutex_);
+        subscription_.reset();
+    }
+    if (transceiver_) {
+        g_object_set(transceiver_.get(), "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_INACTIVE,
+                     nullptr);
     }
 }
 

@@ -14,7 +14,10 @@
 #include "webrtc/offer_filter.hpp"
 #include "webrtc/received_track.hpp"
 
+#include <gst/webrtc/webrtc.h>
+
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -28,6 +31,12 @@ class SendTrack : public RtpSink {
     static Result<std::shared_ptr<SendTrack>> create(GstBin* pipeline, GstElement* webrtcbin,
                                                      unsigned mline, const OfferedFormat& format,
                                                      std::string id);
+    // Media thread. The same for a peer this side makes offers to: a new sendonly m-line
+    // (the next free one) announcing `ssrc`, the forwarded source's.
+    static Result<std::shared_ptr<SendTrack>> create_offered(GstBin* pipeline,
+                                                             GstElement* webrtcbin,
+                                                             const OfferedFormat& format,
+                                                             std::string id, std::uint32_t ssrc);
     ~SendTrack() override;
 
     // Media thread: starts forwarding from `source`, asking it for a keyframe.
@@ -35,17 +44,26 @@ class SendTrack : public RtpSink {
     // Media thread: stops forwarding and releases webrtcbin's request pad. Call once the
     // pipeline is in NULL (or before it is destroyed).
     void detach();
+    // Media thread: stops forwarding for good; the m-line goes inactive in the next offer
+    // (webrtcbin cannot take an m-line away, nor reuse it).
+    void deactivate();
 
     void push_rtp(GstBuffer* rtp) override; // any streaming thread
 
     const std::string& id() const noexcept { return id_; }
     unsigned mline() const noexcept { return mline_; }
+    // The m-line's mid, once a description that has it is set (media thread).
+    std::string mid() const;
     const Codec& codec() const noexcept { return *codec_; }
     std::uint64_t packets() const noexcept { return packets_.load(std::memory_order_relaxed); }
 
   private:
     SendTrack(std::string id, unsigned mline, const Codec& codec, guint8 payload_type)
         : id_(std::move(id)), mline_(mline), codec_(&codec), payload_type_(payload_type) {}
+    static Result<std::shared_ptr<SendTrack>> build(GstBin* pipeline, GstElement* webrtcbin,
+                                                    const std::string& pad_name,
+                                                    const OfferedFormat& format, std::string id,
+                                                    std::uint32_t ssrc);
     void request_keyframe();
 
     std::string id_;
@@ -56,6 +74,7 @@ class SendTrack : public RtpSink {
     GRef<GstElement> webrtcbin_;
     GRef<GstElement> appsrc_;
     GRef<GstPad> webrtc_pad_;
+    GRef<GstWebRTCRTPTransceiver> transceiver_;
     ProbeConnection keyframe_probe_;
     std::mutex subscription_mutex_; // the probe's streaming thread vs attach/detach
     ReceivedTrack::Subscription subscription_;

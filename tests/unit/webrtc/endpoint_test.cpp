@@ -11,6 +11,7 @@
 #include <future>
 #include <regex>
 #include <set>
+#include <thread>
 
 using namespace std::chrono_literals;
 using conf::Endpoint;
@@ -342,5 +343,131 @@ TEST_CASE("a viewer receives a publisher's tracks forwarded by an Endpoint and d
                  ingest.reset();
                  publisher.reset();
                  publish_signaller.reset();
+             }).is_ok());
+}
+
+namespace {
+
+// One side of a room in miniature: a peer that answers, and the offering Endpoint for it.
+struct OfferedPeer {
+    TrackCollector collector;
+    AnswerTap tap; // sees the offers
+    std::unique_ptr<conf::InProcessSignaller> signaller;
+    std::unique_ptr<conf::test::WebRtcPublisher> client;
+    std::unique_ptr<Endpoint> endpoint;
+
+    conf::Status start(Engine::Impl& impl, const std::string& id) {
+        signaller = std::make_unique<conf::InProcessSignaller>(impl);
+        client = std::make_unique<conf::test::WebRtcPublisher>(impl, conf::test::kTestPublisher);
+        client->answer_offers();
+        tap.next = &signaller->for_b();
+        auto created = Endpoint::create(impl, options(id), tap, collector);
+        if (!created) {
+            return created.status();
+        }
+        endpoint = std::move(created).value();
+        signaller->connect(*client, *endpoint);
+        client->start(signaller->for_a());
+        if (auto s = endpoint->add_receive_slot(conf::MediaKind::kAudio); !s) {
+            return s;
+        }
+        if (auto s = endpoint->add_receive_slot(conf::MediaKind::kVideo); !s) {
+            return s;
+        }
+        endpoint->negotiate();
+        return conf::Status::ok();
+    }
+    ReceivedTrack* track(conf::MediaKind kind) const {
+        for (auto* t : collector.tracks) {
+            if (t->kind() == kind) {
+                return t;
+            }
+        }
+        return nullptr;
+    }
+};
+
+template <typename Predicate>
+bool eventually(Predicate predicate, std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!predicate()) {
+        if (std::chrono::steady_clock::now() > deadline) {
+            return false;
+        }
+        std::this_thread::sleep_for(50ms);
+    }
+    return true;
+}
+
+} // namespace
+
+TEST_CASE("an offering endpoint receives into its slots and forwards tracks added by "
+          "renegotiation",
+          "[webrtc][endpoint][offer]") {
+    Fixture f;
+    OfferedPeer x;
+    OfferedPeer y;
+    REQUIRE(f.on_media([&] {
+                 auto& impl = f.engine->impl();
+                 if (auto s = x.start(impl, "px"); !s) {
+                     return s;
+                 }
+                 return y.start(impl, "py");
+             }).is_ok());
+
+    // The first offer has only the two receive slots; each peer's audio and video arrive.
+    REQUIRE(x.collector.two_tracks.get_future().wait_for(15s) == std::future_status::ready);
+    REQUIRE(y.collector.two_tracks.get_future().wait_for(15s) == std::future_status::ready);
+    CHECK_THAT(x.tap.answer, Catch::Contains("a=recvonly") && !Catch::Contains("a=sendonly"));
+    CHECK(candidate_addresses(x.tap.answer) == std::set<std::string>{"127.0.0.1"});
+    REQUIRE(x.collector.connected.get_future().wait_for(5s) == std::future_status::ready);
+    REQUIRE(y.collector.connected.get_future().wait_for(5s) == std::future_status::ready);
+
+    // Renegotiation: X gets Y's audio and video, Y gets X's video.
+    std::shared_ptr<conf::SendTrack> x_to_y;
+    REQUIRE(f.on_media([&] {
+                 auto to_y = y.endpoint->forward(*x.track(conf::MediaKind::kVideo));
+                 if (!to_y) {
+                     return to_y.status();
+                 }
+                 x_to_y = *to_y;
+                 y.endpoint->negotiate();
+                 for (auto kind : {conf::MediaKind::kVideo, conf::MediaKind::kAudio}) {
+                     if (auto to_x = x.endpoint->forward(*y.track(kind)); !to_x) {
+                         return to_x.status();
+                     }
+                 }
+                 x.endpoint->negotiate();
+                 return conf::Status::ok();
+             }).is_ok());
+    CHECK(eventually([&] { return y.client->video_streams_decoding(10) == 1; }, 15s));
+    CHECK(eventually([&] { return x.client->video_streams_decoding(10) == 1; }, 15s));
+    CHECK(eventually([&] { return x.client->decoded_audio_buffers() > 10; }, 15s));
+    CHECK(y.client->answers() == 2);
+    // The forwarded m-line announces the publisher's SSRC (how bundled m-lines are told apart).
+    CHECK_THAT(y.tap.answer, Catch::Contains("a=sendonly") && Catch::Contains("a=ssrc:"));
+
+    // Taking the track away: its m-line goes inactive and the frames stop.
+    REQUIRE(f.on_media([&] {
+                 y.endpoint->stop_forwarding(x_to_y);
+                 y.endpoint->negotiate();
+             }).is_ok());
+    CHECK(eventually([&] { return y.client->answers() == 3; }, 10s));
+    CHECK_THAT(y.tap.answer, Catch::Contains("a=inactive"));
+    std::this_thread::sleep_for(500ms);
+    int before = y.client->decoded_video_frames();
+    std::this_thread::sleep_for(1s);
+    CHECK(y.client->decoded_video_frames() - before <= 2);
+    CHECK(x.collector.failures.empty());
+    CHECK(y.collector.failures.empty());
+
+    REQUIRE(f.on_media([&] {
+                 for (OfferedPeer* p : {&x, &y}) {
+                     p->endpoint->close([] {});
+                 }
+                 x.endpoint.reset();
+                 y.endpoint.reset();
+                 x.client.reset();
+                 y.client.reset();
              }).is_ok());
 }
