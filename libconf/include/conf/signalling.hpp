@@ -7,14 +7,34 @@
 #include <conf/export.hpp>
 #include <conf/status.hpp>
 
+#include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace conf {
 
+// What one m-line of an offer made to a room participant carries.
+struct MediaSlot {
+    std::string mid;
+    std::string kind;     // "audio" or "video"
+    bool publish = false; // the participant sends its own track here
+    // Otherwise the participant receives this track of another member of the room.
+    std::string participant_id;
+    std::string track_id;
+};
+
 struct SessionDescription {
     enum class Type { kOffer, kAnswer };
+    SessionDescription() = default;
+    SessionDescription(Type t, std::string text) : type(t), sdp(std::move(text)) {}
+
     Type type = Type::kOffer;
     std::string sdp;
+    // Offers to room participants are numbered from 1; the answer repeats the number, so an
+    // answer to an older offer is told apart. 0: not numbered (WHIP/WHEP).
+    std::uint32_t revision = 0;
+    std::vector<MediaSlot> slots; // room offers only: every active m-line, by mid
 };
 
 struct IceCandidate {

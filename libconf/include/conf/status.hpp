@@ -73,6 +73,9 @@ inline Status internal_error(std::string message) {
 inline Status resource_exhausted(std::string message) {
     return {StatusCode::kResourceExhausted, std::move(message)};
 }
+inline Status already_exists(std::string message) {
+    return {StatusCode::kAlreadyExists, std::move(message)};
+}
 
 // A value or the Status that explains why there is none. Never holds an ok Status.
 template <typename T>

@@ -530,7 +530,12 @@ Status Endpoint::add_receive_slot(MediaKind kind) {
     offering_ = true;
     auto caps = GRef<GstCaps>::adopt(gst_caps_new_empty());
     for (const OfferedFormat& format : receive_formats(kind)) {
-        gst_caps_append(caps.get(), rtp_caps_for(format).release());
+        GRef<GstCaps> one = rtp_caps_for(format);
+        if (kind == MediaKind::kAudio) {
+            gst_caps_set_simple(one.get(), fmt::format("extmap-{}", kAudioLevelExtensionId).c_str(),
+                                G_TYPE_STRING, kAudioLevelExtension, nullptr);
+        }
+        gst_caps_append(caps.get(), one.release());
     }
     GstWebRTCRTPTransceiver* raw = nullptr;
     g_signal_emit_by_name(webrtcbin_.get(), "add-transceiver",

@@ -11,6 +11,11 @@
 
 namespace conf {
 
+// RFC 6464 audio levels: offered on every audio receive slot under this id, so active
+// speaker detection reads levels without decoding.
+inline constexpr const char* kAudioLevelExtension = "urn:ietf:params:rtp-hdrext:ssrc-audio-level";
+inline constexpr int kAudioLevelExtensionId = 1;
+
 // What a receive m-line of `kind` accepts, in preference order: VP8, H.264 constrained
 // baseline, H.264 main, VP9 for video; Opus for audio.
 std::vector<OfferedFormat> receive_formats(MediaKind kind);

@@ -1,0 +1,243 @@
+#include "room/room.hpp"
+
+#include "support/temp_dir.hpp"
+#include "support/webrtc_publisher.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <future>
+#include <mutex>
+#include <thread>
+
+using namespace std::chrono_literals;
+using conf::Engine;
+using conf::MediaKind;
+using conf::Room;
+
+namespace {
+
+// What the room told its owner, for assertions from the test thread.
+struct EventLog : Room::Listener {
+    std::mutex mutex;
+    std::vector<std::string> events;
+    void add(std::string event) {
+        std::lock_guard lock(mutex);
+        events.push_back(std::move(event));
+    }
+    int count(const std::string& prefix) {
+        std::lock_guard lock(mutex);
+        return static_cast<int>(std::count_if(
+            events.begin(), events.end(), [&](const auto& e) { return e.rfind(prefix, 0) == 0; }));
+    }
+    void on_member_joined(Room&, const conf::MemberInfo& m) override { add("joined " + m.id); }
+    void on_member_left(Room&, const std::string& id, const std::string& reason) override {
+        add("left " + id + " " + reason);
+    }
+    void on_track_published(Room&, const std::string& id, const conf::TrackInfo&) override {
+        add("published " + id);
+    }
+    void on_track_unpublished(Room&, const std::string& id, const std::string&) override {
+        add("unpublished " + id);
+    }
+    void on_track_muted(Room&, const std::string& id, const std::string&, bool muted) override {
+        add(std::string(muted ? "muted " : "unmuted ") + id);
+    }
+};
+
+// The room protocol in-process: offers from the participant go to a webrtcbin client that
+// answers, and its answers come back with the offer's revision, as the web client does.
+struct Client : conf::Signaller {
+    Engine::Impl* engine = nullptr;
+    std::unique_ptr<conf::test::WebRtcPublisher> peer;
+    conf::Participant* participant = nullptr;
+    std::uint32_t revision = 0;
+    std::vector<conf::MediaSlot> slots; // of the latest offer
+    std::vector<conf::Status> errors;
+    std::shared_ptr<int> alive = std::make_shared<int>(0);
+
+    // The participant's side.
+    void send_description(const conf::SessionDescription& offer) override {
+        revision = offer.revision;
+        slots = offer.slots;
+        (void)engine->post([this, a = std::weak_ptr<int>(alive), offer] {
+            if (!a.expired() && peer) {
+                peer->receive_description(offer);
+            }
+        });
+    }
+    void send_candidate(const conf::IceCandidate&) override {}
+    void send_error(const conf::Status& error) override { errors.push_back(error); }
+
+    // The client's side.
+    struct Back : conf::Signaller {
+        Client* client = nullptr;
+        void send_description(const conf::SessionDescription& answer) override {
+            conf::SessionDescription stamped = answer;
+            stamped.revision = client->revision;
+            client->to_participant(
+                [stamped](conf::Participant& p) { p.receive_description(stamped); });
+        }
+        void send_candidate(const conf::IceCandidate& c) override {
+            client->to_participant([c](conf::Participant& p) { p.receive_candidate(c); });
+        }
+        void send_error(const conf::Status&) override {}
+    } back;
+
+    void to_participant(std::function<void(conf::Participant&)> fn) {
+        (void)engine->post([this, a = std::weak_ptr<int>(alive), fn] {
+            if (!a.expired() && participant != nullptr) {
+                fn(*participant);
+            }
+        });
+    }
+    bool lists_member(const std::string& member) const {
+        return std::any_of(slots.begin(), slots.end(),
+                           [&](const auto& s) { return s.participant_id == member; });
+    }
+};
+
+struct Fixture {
+    conf::test::TempDir dir;
+    std::unique_ptr<Engine> engine;
+    EventLog log;
+    std::unique_ptr<Room> room;
+
+    template <typename F>
+    auto on_media(F&& fn) {
+        auto future = engine->submit(std::forward<F>(fn));
+        REQUIRE(future.wait_for(20s) == std::future_status::ready);
+        return future.get();
+    }
+
+    Fixture() {
+        auto created = Engine::create({.name = "room-test", .data_dir = dir.path()});
+        REQUIRE(created.is_ok());
+        engine = std::move(created).value();
+        REQUIRE(on_media([&] {
+                    conf::RoomOptions options;
+                    options.name = "standup";
+                    room = std::make_unique<Room>(engine->impl(), options, log);
+                }).is_ok());
+    }
+    ~Fixture() {
+        (void)on_media([&] { room.reset(); });
+        (void)engine->stop();
+    }
+    std::unique_ptr<Client> join(const std::string& id) {
+        auto client = std::make_unique<Client>();
+        client->engine = &engine->impl();
+        client->back.client = client.get();
+        REQUIRE(on_media([&] {
+                    client->peer = std::make_unique<conf::test::WebRtcPublisher>(
+                        engine->impl(), conf::test::kTestPublisher);
+                    client->peer->answer_offers();
+                    auto joined = room->join(id, "name-" + id, true, true, *client);
+                    if (!joined) {
+                        return joined.status();
+                    }
+                    client->participant = *joined;
+                    client->peer->start(client->back);
+                    return conf::Status::ok();
+                }).is_ok());
+        return client;
+    }
+    void drop(Client& client) {
+        REQUIRE(on_media([&] {
+                    client.participant = nullptr;
+                    client.peer.reset();
+                }).is_ok());
+    }
+};
+
+template <typename Predicate>
+bool eventually(Predicate predicate, std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!predicate()) {
+        if (std::chrono::steady_clock::now() > deadline) {
+            return false;
+        }
+        std::this_thread::sleep_for(50ms);
+    }
+    return true;
+}
+
+} // namespace
+
+TEST_CASE("three participants each decode the two others, and a leaver's tracks go away",
+          "[room][sfu]") {
+    Fixture f;
+    auto a = f.join("a");
+    auto b = f.join("b");
+    auto c = f.join("c");
+
+    for (Client* client : {a.get(), b.get(), c.get()}) {
+        CHECK(eventually([&] { return client->peer->video_streams_decoding(10) == 2; }, 25s));
+    }
+    CHECK(eventually([&] { return f.log.count("published") == 6; }, 5s));
+    CHECK(f.log.count("joined") == 3);
+    CHECK(a->peer->decoded_audio_buffers() > 0);
+    auto members = f.on_media([&] { return f.room->members(); });
+    REQUIRE(members.is_ok());
+    CHECK(members->size() == 3);
+
+    // Muting is an event for the others; media keeps its m-line.
+    CHECK(f.on_media([&] { return f.room->set_muted("b", MediaKind::kAudio, true); }).is_ok());
+    CHECK(f.log.count("muted b") == 1);
+
+    // C leaves: its two tracks are unpublished, and the others' next offers drop them.
+    REQUIRE(f.on_media([&] { return f.room->remove("c", "left"); }).is_ok());
+    CHECK(f.log.count("unpublished c") == 2);
+    CHECK(f.log.count("left c left") == 1);
+    CHECK(eventually(
+        [&] {
+            return f.on_media([&] { return !a->lists_member("c") && !b->lists_member("c"); })
+                .value();
+        },
+        10s));
+    CHECK(a->lists_member("b"));
+    CHECK(a->errors.empty());
+    CHECK(b->errors.empty());
+    f.drop(*c);
+    f.drop(*b);
+    f.drop(*a);
+}
+
+TEST_CASE("a subscriber that stops reading does not change what the others get", "[room][sfu]") {
+    Fixture f;
+    auto a = f.join("a");
+    auto b = f.join("b");
+    auto c = f.join("c");
+    for (Client* client : {b.get(), c.get()}) {
+        CHECK(eventually([&] { return client->peer->video_streams_decoding(10) == 2; }, 25s));
+    }
+    auto frames_in = [&](Client& client, std::chrono::milliseconds window) {
+        int before = client.peer->decoded_video_frames();
+        std::this_thread::sleep_for(window);
+        return client.peer->decoded_video_frames() - before;
+    };
+    int b_before = frames_in(*b, 3s);
+
+    // C's client stops taking packets out of webrtcbin: every output pad blocks.
+    REQUIRE(f.on_media([&] {
+                 GstIterator* it = gst_element_iterate_src_pads(c->peer->webrtcbin());
+                 GValue item = G_VALUE_INIT;
+                 while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
+                     gst_pad_add_probe(GST_PAD(g_value_get_object(&item)),
+                                       GST_PAD_PROBE_TYPE_BLOCK_DOWNSTREAM, nullptr, nullptr,
+                                       nullptr);
+                     g_value_reset(&item);
+                 }
+                 g_value_unset(&item);
+                 gst_iterator_free(it);
+             }).is_ok());
+    int c_stalled = frames_in(*c, 1s);
+    int b_after = frames_in(*b, 3s);
+    INFO("B decoded " << b_before << " frames in 3 s before C stalled, " << b_after << " after");
+    CHECK(c_stalled <= 2);
+    CHECK(b_after >= b_before * 8 / 10);
+    CHECK(b_after > 100); // two ~30 fps streams for 3 s
+
+    f.drop(*c);
+    f.drop(*b);
+    f.drop(*a);
+}
