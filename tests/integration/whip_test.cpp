@@ -166,7 +166,7 @@ std::filesystem::path only_manifest(const std::filesystem::path& room_dir) {
 
 } // namespace
 
-TEST_CASE("a WHIP publish is recorded and SIGTERM finalizes it; a WHEP viewer decodes it",
+TEST_CASE("a WHIP publish is recorded and SIGTERM finalizes it, and a WHEP viewer decodes it",
           "[whip][recording]") {
     ConfdProcess confd(server_args({"--profile", "recorder"}));
     REQUIRE(confd.wait_listening());

@@ -61,7 +61,10 @@ void PublisherSession::negotiate(const std::string& offer, OneShotSignaller::Don
     endpoint_->receive_description({SessionDescription::Type::kOffer, offer});
 }
 
-void PublisherSession::on_track_added(Endpoint& endpoint, ReceivedTrack& /*track*/) {
+void PublisherSession::on_track_added(Endpoint& endpoint, ReceivedTrack& track) {
+    if (!ending_) {
+        owner_.on_publisher_track(*this, track);
+    }
     if (!options_.recording || recorder_ || ending_) {
         return;
     }

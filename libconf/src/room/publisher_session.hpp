@@ -32,6 +32,8 @@ class PublisherSession final : private Endpoint::Listener, private Recorder::Lis
         // media thread;
         // the owner ends and drops the session later, never from inside this call.
         virtual void on_publisher_failed(PublisherSession& session, const Status& reason) = 0;
+        // A track arrived (its owner publishes it in the room).
+        virtual void on_publisher_track(PublisherSession& /*session*/, ReceivedTrack& /*track*/) {}
     };
 
     struct Options {

@@ -36,9 +36,27 @@ RoomRegistry::RoomRegistry(Engine::Impl& engine, RoomRegistryOptions options)
 
 RoomRegistry::~RoomRegistry() {
     // Whatever is left is destroyed as a crash would leave it: recordings stay RECORDING on
-    // disk for repair. shutdown() is the orderly way.
+    // disk for repair. shutdown() is the orderly way. Viewers and rooms (which forward
+    // tracks) go before the publishers whose tracks they forward.
+    for (auto& [name, entry] : rooms_) {
+        entry.viewers.clear();
+        entry.room.reset();
+    }
     rooms_.clear();
     retiring_.clear();
+}
+
+RoomRegistry::Entry& RoomRegistry::entry_for(const std::string& room) {
+    Entry& entry = rooms_[room];
+    if (!entry.room) {
+        RoomOptions options;
+        options.name = room;
+        options.endpoint = endpoint_options();
+        options.endpoint.max_video_bitrate_kbps = options_.limits.max_publisher_video_kbps;
+        entry.room = std::make_unique<Room>(
+            engine_, options, options_.room_listener ? *options_.room_listener : no_listener_);
+    }
+    return entry;
 }
 
 std::size_t RoomRegistry::session_count() const noexcept {
@@ -150,7 +168,9 @@ void RoomRegistry::publish(const std::string& room, const std::string& offer,
         return;
     }
     PublisherSession& session = **created;
-    rooms_[room].publishers.emplace(options.id, std::move(created).value());
+    Entry& entry = entry_for(room);
+    entry.publishers.emplace(options.id, std::move(created).value());
+    entry.room->add_member(options.id, "whip-" + options.id.substr(0, 8));
     logger_.info("[room={} publisher={}] publishing", room, options.id);
 
     session.negotiate(offer, [this, alive = std::weak_ptr<int>(alive_), room, id = options.id,
@@ -173,9 +193,7 @@ void RoomRegistry::view(const std::string& room, const std::string& publisher,
                         const std::string& offer, SessionCallback done) {
     CONF_ASSERT_MEDIA_THREAD(engine_);
     auto r = rooms_.find(room);
-    auto p = r == rooms_.end() ? decltype(r->second.publishers.end()){}
-                               : r->second.publishers.find(publisher);
-    if (r == rooms_.end() || p == r->second.publishers.end()) {
+    if (r == rooms_.end() || !r->second.room->has_member(publisher)) {
         done(not_found(fmt::format("no publisher '{}' in room '{}'", publisher, room)));
         return;
     }
@@ -184,14 +202,15 @@ void RoomRegistry::view(const std::string& room, const std::string& publisher,
         return;
     }
     std::string id = new_session_id();
-    auto created = ViewerSession::create(engine_, id, endpoint_options(), *p->second, *this);
+    auto created = ViewerSession::create(engine_, id, endpoint_options(), room, publisher,
+                                         r->second.room->tracks_of(publisher), *this);
     if (!created) {
         done(created.status());
         return;
     }
     ViewerSession& session = **created;
     r->second.viewers.emplace(id, std::move(created).value());
-    logger_.info("[room={} viewer={}] viewing publisher {}", room, id, publisher);
+    logger_.info("[room={} viewer={}] viewing {}", room, id, publisher);
     session.negotiate(offer, [this, alive = std::weak_ptr<int>(alive_), room, id,
                               done = std::move(done)](Result<std::string> answer) {
         if (answer) {
@@ -205,6 +224,83 @@ void RoomRegistry::view(const std::string& room, const std::string& publisher,
             }
         });
     });
+}
+
+Result<std::string> RoomRegistry::join(const std::string& room, const std::string& name,
+                                       bool publish_audio, bool publish_video,
+                                       std::shared_ptr<Signaller> remote) {
+    CONF_ASSERT_MEDIA_THREAD(engine_);
+    if (Status admitted = admit(room); !admitted) {
+        logger_.info("join of '{}' refused: {}", room, admitted.message());
+        return admitted;
+    }
+    std::string id = new_session_id();
+    Entry& entry = entry_for(room);
+    auto joined = entry.room->join(id, name, publish_audio, publish_video, *remote);
+    if (!joined) {
+        drop_room_if_empty(room);
+        return joined.status();
+    }
+    entry.participants.emplace(id, std::move(remote));
+    return id;
+}
+
+Participant* RoomRegistry::participant(const std::string& room, const std::string& id) {
+    auto r = rooms_.find(room);
+    return r == rooms_.end() ? nullptr : r->second.room->participant(id);
+}
+
+void RoomRegistry::end_viewers_of(Entry& entry, const std::string& room,
+                                  const std::string& member) {
+    for (auto v = entry.viewers.begin(); v != entry.viewers.end();) {
+        if (v->second->publisher_id() == member) {
+            logger_.info("[room={} viewer={}] ended with {}", room, v->first, member);
+            retire(std::move(v->second));
+            v = entry.viewers.erase(v);
+        } else {
+            ++v;
+        }
+    }
+}
+
+Status RoomRegistry::leave(const std::string& room, const std::string& id,
+                           const std::string& reason) {
+    CONF_ASSERT_MEDIA_THREAD(engine_);
+    auto r = rooms_.find(room);
+    if (r == rooms_.end() || r->second.participants.count(id) == 0) {
+        return not_found(fmt::format("no participant '{}' in room '{}'", id, room));
+    }
+    Entry& entry = r->second;
+    end_viewers_of(entry, room, id);
+    // The signaller stays until the participant's peer is down: it may still report.
+    auto remote = entry.participants[id];
+    entry.participants.erase(id);
+    auto closing = std::make_shared<int>(0);
+    retiring_.push_back(closing);
+    (void)entry.room->remove(
+        id, reason, [this, alive = std::weak_ptr<int>(alive_), remote, raw = closing.get(), room] {
+            if (alive.expired()) {
+                return;
+            }
+            retiring_.remove_if([raw](const std::shared_ptr<void>& s) { return s.get() == raw; });
+            drop_room_if_empty(room);
+            maybe_finish_shutdown();
+        });
+    return Status::ok();
+}
+
+Status RoomRegistry::set_muted(const std::string& room, const std::string& id, MediaKind kind,
+                               bool muted) {
+    auto r = rooms_.find(room);
+    if (r == rooms_.end()) {
+        return not_found(fmt::format("no room '{}'", room));
+    }
+    return r->second.room->set_muted(id, kind, muted);
+}
+
+std::vector<MemberInfo> RoomRegistry::members(const std::string& room) const {
+    auto r = rooms_.find(room);
+    return r == rooms_.end() ? std::vector<MemberInfo>{} : r->second.room->members();
 }
 
 Status RoomRegistry::add_candidates(const std::string& room, const std::string& session,
@@ -250,18 +346,11 @@ Status RoomRegistry::end_session(const std::string& room, const std::string& ses
     if (r == rooms_.end()) {
         return not_found(fmt::format("no session '{}' in room '{}'", session, room));
     }
-    Room& entry = r->second;
+    Entry& entry = r->second;
     if (auto p = entry.publishers.find(session); p != entry.publishers.end()) {
-        // Its viewers go first: they forward this publisher's tracks.
-        for (auto v = entry.viewers.begin(); v != entry.viewers.end();) {
-            if (v->second->publisher_id() == session) {
-                logger_.info("[room={} viewer={}] ended with its publisher", room, v->first);
-                retire(std::move(v->second));
-                v = entry.viewers.erase(v);
-            } else {
-                ++v;
-            }
-        }
+        // Its viewers and subscribers go first: they forward this publisher's tracks.
+        end_viewers_of(entry, room, session);
+        (void)entry.room->remove(session, "left");
         logger_.info("[room={} publisher={}] ending", room, session);
         retire(std::move(p->second));
         entry.publishers.erase(p);
@@ -269,6 +358,8 @@ Status RoomRegistry::end_session(const std::string& room, const std::string& ses
         logger_.info("[room={} viewer={}] ending", room, session);
         retire(std::move(v->second));
         entry.viewers.erase(v);
+    } else if (entry.participants.count(session) != 0) {
+        return leave(room, session, "removed");
     } else {
         return not_found(fmt::format("no session '{}' in room '{}'", session, room));
     }
@@ -278,7 +369,7 @@ Status RoomRegistry::end_session(const std::string& room, const std::string& ses
 
 void RoomRegistry::drop_room_if_empty(const std::string& room) {
     auto r = rooms_.find(room);
-    if (r != rooms_.end() && r->second.size() == 0) {
+    if (r != rooms_.end() && r->second.size() == 0 && r->second.room->idle()) {
         rooms_.erase(r);
     }
 }
@@ -297,9 +388,17 @@ void RoomRegistry::shutdown(std::function<void()> done) {
         for (const auto& [id, viewer] : room.viewers) {
             sessions.emplace_back(name, id);
         }
+        for (const auto& [id, participant] : room.participants) {
+            sessions.emplace_back(name, id);
+        }
     }
     for (const auto& [room, id] : sessions) {
-        (void)end_session(room, id); // a publisher may already have taken its viewers
+        auto r = rooms_.find(room);
+        if (r != rooms_.end() && r->second.participants.count(id) != 0) {
+            (void)leave(room, id, "shutdown");
+        } else {
+            (void)end_session(room, id); // a publisher may already have taken its viewers
+        }
     }
     maybe_finish_shutdown();
 }
@@ -324,6 +423,13 @@ void RoomRegistry::on_publisher_failed(PublisherSession& session, const Status& 
                 (void)end_session(room, id);
             }
         });
+}
+
+void RoomRegistry::on_publisher_track(PublisherSession& session, ReceivedTrack& track) {
+    auto r = rooms_.find(session.room());
+    if (r != rooms_.end()) {
+        r->second.room->publish(session.id(), track);
+    }
 }
 
 void RoomRegistry::on_viewer_failed(ViewerSession& session, const Status& reason) {

@@ -1,13 +1,15 @@
-// RoomRegistry: the rooms of one engine and the publishing and viewing sessions in them,
-// with the limits an operator configures. It is what the daemon's WHIP and WHEP handlers
-// drive: publish (answer an offer, record if the room records), view (forward a
-// publisher's tracks to a new peer), trickle, end, and shutdown (every recording finalized
+// RoomRegistry: the rooms of one engine and everyone in them, with the limits an operator
+// configures. It is what the daemon drives: room protocol participants (join, leave, mute),
+// WHIP publishers (publish: answer an offer, record if the room records; each is a member
+// of its Room, so participants see it), WHEP viewers (view: forward any member's tracks to
+// a new peer), trickle, end, and shutdown (every recording finalized and every peer closed
 // before the callback). A session that fails or is refused leaves nothing behind.
 // Media thread only.
 #pragma once
 
 #include "recording/recording_codecs.hpp"
 #include "room/publisher_session.hpp"
+#include "room/room.hpp"
 #include "room/viewer_session.hpp"
 
 #include <chrono>
@@ -38,6 +40,9 @@ struct RoomRegistryOptions {
     RecordingContainer container = RecordingContainer::kMatroska;
     std::uint64_t min_free_bytes = std::uint64_t{512} << 20;
     SessionLimits limits;
+    // Told about everything that happens in every room (the daemon's room protocol); may be
+    // null. Must outlive the registry.
+    Room::Listener* room_listener = nullptr;
 };
 
 struct SessionInfo {
@@ -65,6 +70,18 @@ class RoomRegistry final : private PublisherSession::Owner, private ViewerSessio
               SessionCallback done);
     Status add_candidates(const std::string& room, const std::string& session,
                           const std::vector<IceCandidate>& candidates);
+
+    // A participant of the room protocol joins `room`; offers and errors reach it through
+    // `remote`, kept until the participant is gone. Returns its id. Errors as publish.
+    Result<std::string> join(const std::string& room, const std::string& name, bool publish_audio,
+                             bool publish_video, std::shared_ptr<Signaller> remote);
+    // The participant (nullptr if it is gone).
+    Participant* participant(const std::string& room, const std::string& id);
+    // Takes a participant out ("left", "disconnected"); its viewers end with it.
+    Status leave(const std::string& room, const std::string& id, const std::string& reason);
+    Status set_muted(const std::string& room, const std::string& id, MediaKind kind, bool muted);
+    // The members of `room` (empty if there is no such room).
+    std::vector<MemberInfo> members(const std::string& room) const;
     // Ends a publisher (and its viewers) or a viewer; its teardown finishes in the background.
     Status end_session(const std::string& room, const std::string& session);
     // Ends everything; `done` runs when every recording is finalized and every peer closed.
@@ -75,13 +92,19 @@ class RoomRegistry final : private PublisherSession::Owner, private ViewerSessio
     const PublisherSession* find_publisher(const std::string& room, const std::string& id) const;
 
   private:
-    struct Room {
+    struct Entry {
+        std::unique_ptr<Room> room; // the SFU: participants and WHIP publishers as members
         std::map<std::string, std::unique_ptr<PublisherSession>> publishers;
         std::map<std::string, std::unique_ptr<ViewerSession>> viewers;
-        std::size_t size() const { return publishers.size() + viewers.size(); }
+        std::map<std::string, std::shared_ptr<Signaller>> participants; // their signallers
+        std::size_t size() const {
+            return publishers.size() + viewers.size() + participants.size();
+        }
     };
 
     Status admit(const std::string& room) const;
+    Entry& entry_for(const std::string& room);
+    void end_viewers_of(Entry& entry, const std::string& room, const std::string& member);
     EndpointOptions endpoint_options() const;
     std::string new_session_id() const;
     template <typename Session>
@@ -90,12 +113,14 @@ class RoomRegistry final : private PublisherSession::Owner, private ViewerSessio
     void maybe_finish_shutdown();
 
     void on_publisher_failed(PublisherSession& session, const Status& reason) override;
+    void on_publisher_track(PublisherSession& session, ReceivedTrack& track) override;
     void on_viewer_failed(ViewerSession& session, const Status& reason) override;
 
     Engine::Impl& engine_;
     RoomRegistryOptions options_;
     Logger logger_;
-    std::map<std::string, Room> rooms_;
+    std::map<std::string, Entry> rooms_;
+    Room::Listener no_listener_;
     // Sessions whose teardown is under way; they live here until it completes.
     std::list<std::shared_ptr<void>> retiring_;
     std::vector<std::function<void()>> shutdown_waiters_;

@@ -2,24 +2,24 @@
 
 namespace conf {
 
-Result<std::unique_ptr<ViewerSession>> ViewerSession::create(Engine::Impl& engine, std::string id,
-                                                             EndpointOptions endpoint,
-                                                             PublisherSession& source,
-                                                             Owner& owner) {
+Result<std::unique_ptr<ViewerSession>>
+ViewerSession::create(Engine::Impl& engine, std::string id, EndpointOptions endpoint,
+                      const std::string& room, const std::string& publisher_id,
+                      const std::vector<ReceivedTrack*>& tracks, Owner& owner) {
     CONF_ASSERT_MEDIA_THREAD(engine);
-    if (source.tracks().empty()) {
+    if (tracks.empty()) {
         return failed_precondition(
-            fmt::format("publisher '{}' has no media yet; try again shortly", source.id()));
+            fmt::format("publisher '{}' has no media yet; try again shortly", publisher_id));
     }
-    std::unique_ptr<ViewerSession> session(new ViewerSession(id, source.id(), owner));
+    std::unique_ptr<ViewerSession> session(new ViewerSession(id, publisher_id, owner));
     endpoint.id = std::move(id);
-    endpoint.room = source.room();
+    endpoint.room = room;
     auto created = Endpoint::create(engine, std::move(endpoint), session->signaller_, *session);
     if (!created) {
         return created.status();
     }
     session->endpoint_ = std::move(created).value();
-    for (const auto& track : source.tracks()) {
+    for (ReceivedTrack* track : tracks) {
         session->endpoint_->add_send_source(*track);
     }
     return session;

@@ -2,13 +2,13 @@
 // forwarded as RTP by its own Endpoint (no decoding). Media thread only.
 #pragma once
 
-#include "room/publisher_session.hpp"
 #include "webrtc/endpoint.hpp"
 #include "webrtc/one_shot_signaller.hpp"
 
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace conf {
 
@@ -21,10 +21,12 @@ class ViewerSession final : private Endpoint::Listener {
         virtual void on_viewer_failed(ViewerSession& session, const Status& reason) = 0;
     };
 
-    // Offers every track `source` has right now.
-    static Result<std::unique_ptr<ViewerSession>> create(Engine::Impl& engine, std::string id,
-                                                         EndpointOptions endpoint,
-                                                         PublisherSession& source, Owner& owner);
+    // Offers every track of member `publisher_id` of `room` there is right now. The owner
+    // ends the viewer before any of those tracks goes.
+    static Result<std::unique_ptr<ViewerSession>>
+    create(Engine::Impl& engine, std::string id, EndpointOptions endpoint, const std::string& room,
+           const std::string& publisher_id, const std::vector<ReceivedTrack*>& tracks,
+           Owner& owner);
     ~ViewerSession() override = default;
 
     void negotiate(const std::string& offer, OneShotSignaller::Done done);
