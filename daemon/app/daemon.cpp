@@ -104,8 +104,12 @@ Status Daemon::start() {
                           to_string(report.outcome), report.status.message());
         }
     }
-    auto created = engine_->submit(
-        [this] { rooms_ = std::make_unique<RoomRegistry>(engine_->impl(), settings_.rooms); });
+    auto created = engine_->submit([this] {
+        room_events_ = std::make_unique<RoomEventHub>();
+        RoomRegistryOptions options = settings_.rooms;
+        options.room_listener = room_events_.get();
+        rooms_ = std::make_unique<RoomRegistry>(engine_->impl(), options);
+    });
     if (Status status = created.get(); !status.is_ok()) {
         return status.with_context("cannot create the room registry");
     }
@@ -120,7 +124,7 @@ Status Daemon::start() {
     }
     grpc_ = std::move(grpc).value();
 
-    auto http = HttpServer::start(settings_.http, *engine_, *rooms_);
+    auto http = HttpServer::start(settings_.http, *engine_, *rooms_, *room_events_);
     if (!http.is_ok()) {
         return http.status();
     }

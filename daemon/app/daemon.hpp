@@ -44,6 +44,8 @@ class Daemon {
     Logger logger_;
     GRef<GMainLoop> loop_;
     std::unique_ptr<Engine> engine_;
+    // The room protocol's side of every room; outlives the registry that reports to it.
+    std::unique_ptr<RoomEventHub> room_events_;
     std::unique_ptr<RoomRegistry> rooms_; // lives on, and is only touched from, the media thread
     std::unique_ptr<GrpcServer> grpc_;
     std::unique_ptr<HttpServer> http_;

@@ -3,6 +3,7 @@
 #include "core/g_unique.hpp"
 #include "http/json_reply.hpp"
 #include "web/publish_page.hpp"
+#include "web/room_page.hpp"
 
 #include <conf/version.hpp>
 
@@ -26,14 +27,18 @@ std::string join(const std::vector<std::string_view>& items) {
 
 } // namespace
 
-HttpServer::HttpServer(const ListenAddress& address, Engine& engine, RoomRegistry& rooms)
+HttpServer::HttpServer(const ListenAddress& address, Engine& engine, RoomRegistry& rooms,
+                       RoomEventHub& hub)
     : address_(address),
       server_(GRef<SoupServer>::adopt(soup_server_new(
           "server-header", fmt::format("confd/{} ", conf::version()).c_str(), nullptr))),
       healthz_(engine, GRef<GMainContext>::adopt(g_main_context_ref_thread_default()).get(),
                kHealthzTimeout),
       whip_(engine, GRef<GMainContext>::adopt(g_main_context_ref_thread_default()).get(), rooms),
-      publish_page_("/publish", publish_page_html()), logger_(Logger("confd")) {
+      publish_page_("/publish", publish_page_html()), room_page_("/r", room_page_html()),
+      sockets_(engine, GRef<GMainContext>::adopt(g_main_context_ref_thread_default()).get(), rooms,
+               hub),
+      logger_(Logger("confd")) {
     routes_.push_back({"/healthz", {"GET", "HEAD"}, [this](SoupServerMessage* message) {
                            healthz_.handle(message);
                        }});
@@ -50,13 +55,28 @@ HttpServer::HttpServer(const ListenAddress& address, Engine& engine, RoomRegistr
         {"/publish/", [this](SoupServerMessage* message, std::string_view path) {
              publish_page_.handle_below(message, path);
          }});
+    // The web client: the home page picks a room, /r/{room} is the room.
+    routes_.push_back({"/", {"GET", "HEAD"}, [this](SoupServerMessage* message) {
+                           room_page_.handle(message);
+                       }});
+    routes_.push_back({"/r", {"GET", "HEAD"}, [this](SoupServerMessage* message) {
+                           room_page_.handle(message);
+                       }});
+    prefix_routes_.push_back({"/r/", [this](SoupServerMessage* message, std::string_view path) {
+                                  room_page_.handle_below(message, path);
+                              }});
     // One catch-all handler: libsoup's own path handlers also match every path below theirs.
     soup_server_add_handler(server_.get(), nullptr, &HttpServer::on_request, this, nullptr);
+    // The room protocol: the normal handler at /ws runs before the WebSocket handshake and
+    // refuses it by setting a status.
+    soup_server_add_handler(server_.get(), "/ws", &HttpServer::on_socket_request, this, nullptr);
+    soup_server_add_websocket_handler(server_.get(), "/ws", nullptr, nullptr,
+                                      &HttpServer::on_socket, this, nullptr);
 }
 
 Result<std::unique_ptr<HttpServer>> HttpServer::start(const ListenAddress& address, Engine& engine,
-                                                      RoomRegistry& rooms) {
-    std::unique_ptr<HttpServer> server(new HttpServer(address, engine, rooms));
+                                                      RoomRegistry& rooms, RoomEventHub& hub) {
+    std::unique_ptr<HttpServer> server(new HttpServer(address, engine, rooms, hub));
     auto ip = GRef<GInetAddress>::adopt(g_inet_address_new_from_string(address.host.c_str()));
     if (!ip) {
         return invalid_argument(fmt::format("not an IP address: {}", address.host));
@@ -90,6 +110,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const ListenAddress& addre
 
 HttpServer::~HttpServer() {
     stop();
+    soup_server_remove_handler(server_.get(), "/ws");
     soup_server_remove_handler(server_.get(), nullptr);
 }
 
@@ -104,6 +125,7 @@ void HttpServer::stop() {
     stopped_ = true;
     healthz_.abandon_all();
     whip_.abandon_all();
+    sockets_.close_all(kCloseShuttingDown, "the server is shutting down");
     soup_server_disconnect(server_.get());
     logger_.info("HTTP server stopped");
 }
@@ -117,6 +139,25 @@ void HttpServer::on_request(SoupServer*, SoupServerMessage* message, const char*
         reply_error(message, SOUP_STATUS_INTERNAL_SERVER_ERROR, "internal error");
     } catch (...) {
         reply_error(message, SOUP_STATUS_INTERNAL_SERVER_ERROR, "internal error");
+    }
+}
+
+void HttpServer::on_socket_request(SoupServer*, SoupServerMessage* message, const char* path,
+                                   GHashTable*, gpointer self) noexcept {
+    try {
+        static_cast<HttpServer*>(self)->sockets_.check_upgrade(message,
+                                                               path != nullptr ? path : "");
+    } catch (...) {
+        reply_error(message, SOUP_STATUS_INTERNAL_SERVER_ERROR, "internal error");
+    }
+}
+
+void HttpServer::on_socket(SoupServer*, SoupServerMessage*, const char* path,
+                           SoupWebsocketConnection* connection, gpointer self) noexcept {
+    try {
+        static_cast<HttpServer*>(self)->sockets_.accept(connection, path != nullptr ? path : "");
+    } catch (const std::exception& e) {
+        static_cast<HttpServer*>(self)->logger_.error("room socket failed: {}", e.what());
     }
 }
 

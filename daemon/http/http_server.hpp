@@ -6,6 +6,8 @@
 #include "config/listen_address.hpp"
 #include "core/g_ref.hpp"
 #include "http/healthz_handler.hpp"
+#include "http/room_event_hub.hpp"
+#include "http/room_socket_handler.hpp"
 #include "http/static_page_handler.hpp"
 #include "http/whip_handler.hpp"
 
@@ -28,8 +30,9 @@ class HttpServer {
     // Binds `address` (port 0 picks a free port) and serves on the calling thread's
     // thread-default main context, which must be running for requests to be answered.
     // `rooms` (WHIP/WHEP sessions) lives on the media thread and outlives the server.
+    // `hub` (the room protocol's events) likewise.
     static Result<std::unique_ptr<HttpServer>> start(const ListenAddress& address, Engine& engine,
-                                                     RoomRegistry& rooms);
+                                                     RoomRegistry& rooms, RoomEventHub& hub);
     ~HttpServer();
     HttpServer(const HttpServer&) = delete;
     HttpServer& operator=(const HttpServer&) = delete;
@@ -54,7 +57,12 @@ class HttpServer {
         std::function<void(SoupServerMessage*, std::string_view path)> handle;
     };
 
-    HttpServer(const ListenAddress& address, Engine& engine, RoomRegistry& rooms);
+    HttpServer(const ListenAddress& address, Engine& engine, RoomRegistry& rooms,
+               RoomEventHub& hub);
+    static void on_socket_request(SoupServer* server, SoupServerMessage* message, const char* path,
+                                  GHashTable* query, gpointer self) noexcept;
+    static void on_socket(SoupServer* server, SoupServerMessage* message, const char* path,
+                          SoupWebsocketConnection* connection, gpointer self) noexcept;
     static void on_request(SoupServer* server, SoupServerMessage* message, const char* path,
                            GHashTable* query, gpointer self) noexcept;
     void dispatch(SoupServerMessage* message, std::string_view path);
@@ -64,6 +72,8 @@ class HttpServer {
     HealthzHandler healthz_;
     WhipHandler whip_;
     StaticPageHandler publish_page_;
+    StaticPageHandler room_page_;
+    RoomSocketHandler sockets_;
     std::vector<Route> routes_;
     std::vector<PrefixRoute> prefix_routes_;
     std::uint16_t port_ = 0;

@@ -48,4 +48,7 @@ fi
 
 cd "$work"
 # NODE_PATH: the test file stays in the source tree and finds playwright-core in WORK_DIR.
-NODE_PATH="$work/node_modules" exec node --test "$src/publish.test.js"
+# The test files to run are the arguments after WORK_DIR (default: all of them).
+tests=("${@:2}")
+((${#tests[@]} > 0)) || tests=(publish.test.js room.test.js)
+NODE_PATH="$work/node_modules" exec node --test "${tests[@]/#/$src/}"

@@ -90,9 +90,12 @@ void Participant::send_description(const SessionDescription& description) {
         offer.slots.push_back({mids[i], std::string(to_string(slot_kinds_[i])), true, "", ""});
     }
     for (const auto& [track_id, subscription] : subscriptions_) {
-        offer.slots.push_back({subscription.track->mid(),
-                               std::string(to_string(subscription.track->codec().kind)), false,
-                               subscription.member_id, track_id});
+        // A subscription made while this offer was being prepared has no m-line in it yet.
+        std::string mid = endpoint_->mid_of(*subscription.track);
+        if (!mid.empty()) {
+            offer.slots.push_back({mid, std::string(to_string(subscription.track->codec().kind)),
+                                   false, subscription.member_id, track_id});
+        }
     }
     logger_.debug("offer {} with {} m-lines in use", offer.revision, offer.slots.size());
     remote_.send_description(offer);

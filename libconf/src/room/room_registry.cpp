@@ -105,6 +105,7 @@ EndpointOptions RoomRegistry::endpoint_options() const {
     EndpointOptions endpoint;
     endpoint.ice_addresses = options_.ice_addresses;
     endpoint.stun_server = options_.stun_server;
+    endpoint.silence_timeout = options_.peer_silence_timeout;
     return endpoint;
 }
 

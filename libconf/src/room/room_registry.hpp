@@ -34,6 +34,8 @@ struct SessionLimits {
 struct RoomRegistryOptions {
     std::vector<std::string> ice_addresses{"127.0.0.1"};
     std::string stun_server;
+    // A peer from which nothing arrives for this long is ended (see EndpointOptions).
+    std::chrono::milliseconds peer_silence_timeout{15000};
     std::filesystem::path recordings_dir = "var/recordings";
     bool record_every_room = false;       // the recorder profile
     std::set<std::string> recorded_rooms; // recorded even when record_every_room is off

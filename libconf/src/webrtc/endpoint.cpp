@@ -155,6 +155,7 @@ Endpoint::Endpoint(Engine::Impl& engine, EndpointOptions options, Signaller& sig
 
 Endpoint::~Endpoint() {
     gathering_timer_.reset();
+    silence_timer_.reset();
     signals_.clear();
     // The pipeline goes first: its streaming threads are what feed the tracks.
     pipeline_.reset();
@@ -178,8 +179,10 @@ Status Endpoint::setup(const DtlsIdentity& identity) {
     fingerprint_ = identity.sdp_fingerprint();
     std::string pem = identity.pem();
     signals_.push_back(connect_signal<GstBin*, GstElement*>(
-        pipeline_->get(), "deep-element-added",
-        [pem](GstBin*, GstElement* element) { use_certificate(element, pem); }));
+        pipeline_->get(), "deep-element-added", [this, pem](GstBin*, GstElement* element) {
+            use_certificate(element, pem);
+            watch_transport(element);
+        }));
     signals_.push_back(connect_signal<GstPad*>(webrtcbin_.get(), "pad-added",
                                                [this](GstPad* pad) { on_pad_added(pad); }));
     signals_.push_back(connect_signal<GParamSpec*>(
@@ -347,8 +350,17 @@ void Endpoint::enable_retransmission() {
     g_signal_emit_by_name(webrtcbin_.get(), "get-transceivers", &raw);
     auto transceivers = GRef<GArray>::adopt(raw);
     for (guint i = 0; transceivers && i < transceivers->len; ++i) {
-        g_object_set(g_array_index(transceivers.get(), GstWebRTCRTPTransceiver*, i), "do-nack",
-                     TRUE, nullptr);
+        auto* transceiver = g_array_index(transceivers.get(), GstWebRTCRTPTransceiver*, i);
+        GstWebRTCKind kind = GST_WEBRTC_KIND_UNKNOWN;
+        g_object_get(transceiver, "kind", &kind, nullptr);
+        // Sending audio: no RTX (see SendTrack); receiving, NACKs cost nothing.
+        GstWebRTCRTPTransceiverDirection direction;
+        g_object_get(transceiver, "direction", &direction, nullptr);
+        bool sends = direction == GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY ||
+                     direction == GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV;
+        if (!sends || kind != GST_WEBRTC_KIND_AUDIO) {
+            g_object_set(transceiver, "do-nack", TRUE, nullptr);
+        }
     }
 }
 
@@ -495,6 +507,13 @@ void Endpoint::set_state(EndpointState state) {
     state_ = state;
     if (state == EndpointState::kConnected) {
         attach_ready_sources();
+        if (options_.silence_timeout.count() > 0) {
+            last_receive_us_->store(g_get_monotonic_time());
+            silence_timer_ = Timer::start(engine_.context(), std::chrono::seconds(1),
+                                          [this] { return check_silence(); });
+        }
+    } else if (state == EndpointState::kFailed || state == EndpointState::kClosed) {
+        silence_timer_.reset();
     }
     listener_.on_state_changed(*this, state);
 }
@@ -510,6 +529,48 @@ void Endpoint::fail(Status error) {
 
 void Endpoint::on_pipeline_error(Pipeline& /*pipeline*/, const Status& error) {
     fail(error);
+}
+
+void Endpoint::watch_transport(GstElement* element) {
+    // Streaming thread (element added). Every packet from the peer passes nicesrc's pad;
+    // STUN is answered inside libnice and never does, which is why RTCP is what counts.
+    GstElementFactory* factory = gst_element_get_factory(element);
+    if (factory == nullptr || g_strcmp0(GST_OBJECT_NAME(factory), "nicesrc") != 0) {
+        return;
+    }
+    auto pad = GRef<GstPad>::adopt(gst_element_get_static_pad(element, "src"));
+    if (!pad) {
+        return;
+    }
+    gst_pad_add_probe(
+        pad.get(),
+        static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+        [](GstPad*, GstPadProbeInfo*, gpointer data) {
+            (*static_cast<std::shared_ptr<std::atomic<std::int64_t>>*>(data))
+                ->store(g_get_monotonic_time(), std::memory_order_relaxed);
+            return GST_PAD_PROBE_OK;
+        },
+        new std::shared_ptr<std::atomic<std::int64_t>>(last_receive_us_),
+        [](gpointer data) {
+            delete static_cast<std::shared_ptr<std::atomic<std::int64_t>>*>(data);
+        });
+}
+
+bool Endpoint::check_silence() {
+    // Nothing is due from a peer that neither publishes nor receives anything.
+    bool expecting = !tracks_.empty() || send_tracks_.size() > pending_sources_.size();
+    std::int64_t silent_us = g_get_monotonic_time() - last_receive_us_->load();
+    auto limit_us = std::chrono::duration_cast<std::chrono::microseconds>(options_.silence_timeout);
+    if (!expecting) {
+        last_receive_us_->store(g_get_monotonic_time());
+        return true;
+    }
+    if (silent_us < limit_us.count()) {
+        return true;
+    }
+    fail(unavailable(
+        fmt::format("nothing received from the peer for {} s: it is gone", silent_us / 1000000)));
+    return false;
 }
 
 void Endpoint::attach_ready_sources() {
@@ -549,14 +610,42 @@ Status Endpoint::add_receive_slot(MediaKind kind) {
     return Status::ok();
 }
 
+std::string Endpoint::mid_of(GstWebRTCRTPTransceiver* transceiver) const {
+    // webrtcbin 1.22 fills a transceiver's "mid" and "mlineindex" only once an answer is
+    // applied. Before that, an offerer's m-lines follow its transceivers in creation order
+    // (m-lines are never removed or reordered), so the local offer has the mid.
+    guint mline = G_MAXUINT;
+    g_object_get(transceiver, "mlineindex", &mline, nullptr);
+    if (mline == G_MAXUINT) {
+        GArray* raw = nullptr;
+        g_signal_emit_by_name(webrtcbin_.get(), "get-transceivers", &raw);
+        auto transceivers = GRef<GArray>::adopt(raw);
+        for (guint i = 0; transceivers && i < transceivers->len; ++i) {
+            if (g_array_index(transceivers.get(), GstWebRTCRTPTransceiver*, i) == transceiver) {
+                mline = i;
+            }
+        }
+    }
+    GUnique<GstWebRTCSessionDescription> local;
+    g_object_get(webrtcbin_.get(), "local-description", local.out(), nullptr);
+    if (!local || mline >= gst_sdp_message_medias_len(local->sdp)) {
+        return {};
+    }
+    const char* mid =
+        gst_sdp_media_get_attribute_val(gst_sdp_message_get_media(local->sdp, mline), "mid");
+    return mid != nullptr ? mid : "";
+}
+
 std::vector<std::string> Endpoint::receive_slot_mids() const {
     std::vector<std::string> mids;
     for (const auto& transceiver : receive_slots_) {
-        GUnique<gchar> mid;
-        g_object_get(transceiver.get(), "mid", mid.out(), nullptr);
-        mids.emplace_back(mid ? mid.get() : "");
+        mids.push_back(mid_of(transceiver.get()));
     }
     return mids;
+}
+
+std::string Endpoint::mid_of(const SendTrack& track) const {
+    return track.transceiver() != nullptr ? mid_of(track.transceiver()) : std::string();
 }
 
 Result<std::shared_ptr<SendTrack>> Endpoint::forward(ReceivedTrack& source) {

@@ -21,6 +21,7 @@
 #include "webrtc/received_track.hpp"
 #include "webrtc/send_track.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -41,6 +42,11 @@ struct EndpointOptions {
     std::uint32_t max_video_bitrate_kbps = 0;
     // Answer with whatever was gathered when gathering takes longer than this.
     std::chrono::milliseconds gathering_timeout{3000};
+    // A connected peer that media or RTCP should be coming from (it publishes, or receives
+    // and so sends reports) but from which nothing arrives for this long has gone (a
+    // frozen or unplugged machine): the endpoint fails. 0: never. Like RFC 7675 consent,
+    // which webrtcbin 1.22 does not enable in libnice.
+    std::chrono::milliseconds silence_timeout{0};
 };
 
 enum class EndpointState { kNew, kConnecting, kConnected, kFailed, kClosed };
@@ -83,8 +89,10 @@ class Endpoint : public SignallingPeer, private Pipeline::Listener {
     // Makes an offer through the Signaller now, or once the answer to the one in flight is
     // in. The peer answers through receive_description().
     void negotiate();
-    // The mid of each receive slot, in order (known once an offer is made).
+    // The mid of each receive slot, in order, and of a forwarded track (known once an offer
+    // is made).
     std::vector<std::string> receive_slot_mids() const;
+    std::string mid_of(const SendTrack& track) const;
 
     const std::string& id() const noexcept { return options_.id; }
     EndpointState state() const noexcept { return state_; }
@@ -118,6 +126,9 @@ class Endpoint : public SignallingPeer, private Pipeline::Listener {
     void apply_answer(const SessionDescription& answer);
     void on_answer_applied();
     void attach_ready_sources();
+    void watch_transport(GstElement* element);
+    bool check_silence();
+    std::string mid_of(GstWebRTCRTPTransceiver* transceiver) const;
     // Runs `handler` on the media thread with the reply, if this endpoint still exists.
     GRef<GstPromise> promise_for(std::function<void(Endpoint&, GstPromise*)> handler);
     void on_answer_created(GstPromise* promise);
@@ -160,6 +171,10 @@ class Endpoint : public SignallingPeer, private Pipeline::Listener {
     // Local description set, waiting for ICE gathering to finish before it is sent.
     bool answer_pending_ = false;
     Timer gathering_timer_;
+    Timer silence_timer_;
+    // Monotonic µs of the last packet from the peer, written by the transport's thread.
+    std::shared_ptr<std::atomic<std::int64_t>> last_receive_us_ =
+        std::make_shared<std::atomic<std::int64_t>>(0);
     std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 

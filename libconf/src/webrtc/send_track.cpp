@@ -72,9 +72,11 @@ Result<std::shared_ptr<SendTrack>> SendTrack::build(GstBin* pipeline, GstElement
     g_object_get(track->webrtc_pad_.get(), "transceiver", &raw, nullptr);
     track->transceiver_ = GRef<GstWebRTCRTPTransceiver>::adopt(raw);
     if (track->transceiver_) {
-        // NACKed packets are resent from webrtcbin's RTX history; this peer only receives.
-        // The caps are the codec preferences an offer is made from.
-        g_object_set(track->transceiver_.get(), "do-nack", TRUE, "direction",
+        // Video: NACKed packets are resent from webrtcbin's RTX history. Not audio: browsers
+        // refuse an audio m-line announcing an RTX SSRC group, and a late audio packet is
+        // better concealed than resent. The caps are the codec preferences of an offer.
+        bool video = format.codec->kind == MediaKind::kVideo;
+        g_object_set(track->transceiver_.get(), "do-nack", video ? TRUE : FALSE, "direction",
                      GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, "codec-preferences", caps.get(),
                      nullptr);
     }
@@ -110,14 +112,6 @@ void SendTrack::detach() {
         gst_element_release_request_pad(webrtcbin_.get(), webrtc_pad_.get());
         webrtc_pad_.reset();
     }
-}
-
-std::string SendTrack::mid() const {
-    GUnique<gchar> mid;
-    if (transceiver_) {
-        g_object_get(transceiver_.get(), "mid", mid.out(), nullptr);
-    }
-    return mid ? mid.get() : "";
 }
 
 void SendTrack::deactivate() {

@@ -52,8 +52,7 @@ class SendTrack : public RtpSink {
 
     const std::string& id() const noexcept { return id_; }
     unsigned mline() const noexcept { return mline_; }
-    // The m-line's mid, once a description that has it is set (media thread).
-    std::string mid() const;
+    GstWebRTCRTPTransceiver* transceiver() const noexcept { return transceiver_.get(); }
     const Codec& codec() const noexcept { return *codec_; }
     std::uint64_t packets() const noexcept { return packets_.load(std::memory_order_relaxed); }
 

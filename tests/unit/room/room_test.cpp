@@ -7,6 +7,7 @@
 
 #include <future>
 #include <mutex>
+#include <set>
 #include <thread>
 
 using namespace std::chrono_literals;
@@ -195,6 +196,15 @@ TEST_CASE("three participants each decode the two others, and a leaver's tracks 
         },
         10s));
     CHECK(a->lists_member("b"));
+    // Every slot of an offer names its m-line, each a different one.
+    auto slots = f.on_media([&] { return a->slots; });
+    REQUIRE(slots.is_ok());
+    std::set<std::string> mids;
+    for (const auto& slot : *slots) {
+        mids.insert(slot.mid);
+    }
+    CHECK(mids.size() == slots->size());
+    CHECK(mids.count("") == 0);
     CHECK(a->errors.empty());
     CHECK(b->errors.empty());
     f.drop(*c);

@@ -1,0 +1,491 @@
+'use strict';
+// The room web client (GET / and /r/{room}) and the WebSocket room protocol (docs/protocol.md)
+// end to end, with real headless Chromium: three participants see each other and one leaves;
+// a participant whose browser freezes or dies is removed by confd; a WHIP publisher shows up
+// as a participant; confd refuses protocol violations with the documented close codes.
+//
+//   ctest --test-dir build -L browser                  (installs playwright-core, then runs)
+//   cd tests/browser && npm ci && CONFD_PATH=../../build/daemon/confd node --test room.test.js
+//
+// Environment: CONFD_PATH (required), CHROMIUM_PATH (default /usr/bin/chromium),
+// BROWSER_TEST_OUTPUT_DIR (screenshots, logs; default tests/browser/test-output).
+
+const { test } = require('node:test');
+const assert = require('node:assert/strict');
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { chromium } = require('playwright-core');
+
+const CONFD_PATH = process.env.CONFD_PATH;
+const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const OUTPUT_DIR = process.env.BROWSER_TEST_OUTPUT_DIR || path.join(__dirname, 'test-output');
+
+const JOIN_MS = 15000;            // Join clicked → the page is in the room (welcome received)
+const DECODE_MS = 20000;          // joined → video decoded from every other participant
+const LEAVE_SEEN_MS = 5000;       // Leave clicked → the others have dropped the tile
+const RENEGOTIATE_MS = 10000;     // a track went away → the next offer no longer lists it
+const KILLED_REMOVAL_MS = 5000;   // browser killed (its socket closes) → the others drop it
+// Browser frozen (socket open, ICE silent) → the others drop it: confd ends a peer whose ICE
+// consent (RFC 7675) has expired, 30 s after the last answered check; checks go out about
+// every 5 s, so expiry is noticed up to one interval later.
+const CONSENT_REMOVAL_MS = 30000;
+const CONSENT_CHECK_MS = 5000;
+
+// Chromium keeps only the last --disable-features, so this one repeats what Playwright's own
+// (which it replaces) turns off to keep Chromium quiet and predictable.
+const DISABLED_FEATURES = [
+  // Host candidates as addresses, not .local names that libnice cannot resolve.
+  'WebRtcHideLocalIpsWithMdns',
+  // From Playwright's list: no calls to outside hosts, no surprises in screenshots.
+  'OptimizationHints', 'NetworkTimeServiceQuerying', 'AimEnabled', 'PreconnectToSearch',
+  'MediaRouter', 'LensOverlay', 'PaintHolding', 'HttpsUpgrades',
+  'HttpsFirstBalancedModeAutoEnable', 'DestroyProfileOnBrowserClose',
+  'AvoidUnnecessaryBeforeUnloadCheckSync', 'ThirdPartyStoragePartitioning',
+];
+const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  // 15 fps: three or four Chromiums encode and decode at once on this machine's 2 cores.
+  '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream=fps=15',
+  '--allow-loopback-in-peer-connection', '--autoplay-policy=no-user-gesture-required',
+  '--disable-features=' + DISABLED_FEATURES.join(','),
+];
+const LAUNCH_OPTIONS = {
+  executablePath: CHROMIUM_PATH,
+  headless: true,
+  args: CHROMIUM_ARGS,
+  // Playwright mutes audio by default; the fake microphones' beeps are part of the room.
+  ignoreDefaultArgs: ['--mute-audio'],
+};
+
+// Every confd and browser this file started, so none outlives the test process.
+const children = new Set();
+process.on('exit', () => {
+  for (const kill of children) kill();
+});
+
+function checkTools() {
+  assert.ok(CONFD_PATH, 'CONFD_PATH must name the confd binary to test');
+  assert.ok(fs.existsSync(CONFD_PATH), `CONFD_PATH ${CONFD_PATH} does not exist`);
+  assert.ok(fs.existsSync(CHROMIUM_PATH),
+            `${CHROMIUM_PATH} does not exist: install Debian's chromium package`);
+}
+
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+// Polls `probe` until it returns something truthy; fails after `ms` with `what`.
+async function waitFor(probe, ms, what) {
+  const deadline = Date.now() + ms;
+  let last;
+  for (;;) {
+    last = await probe();
+    if (last) return last;
+    if (Date.now() > deadline) assert.fail(`${what}: not within ${ms} ms`);
+    await sleep(250);
+  }
+}
+
+// A confd child with its output in `logDir`; resolves once it prints its listening line.
+async function startConfd(dataDir, logDir) {
+  const args = ['--http', '127.0.0.1:0', '--grpc', '127.0.0.1:0', '--data-dir', dataDir];
+  const stderr = fs.openSync(path.join(logDir, 'confd.stderr'), 'w');
+  const child = spawn(CONFD_PATH, args, { stdio: ['ignore', 'pipe', stderr] });
+  fs.closeSync(stderr);
+  const killChild = () => child.kill('SIGKILL');
+  children.add(killChild);
+  const exited = new Promise((resolve) => {
+    child.on('exit', (code, signal) => {
+      children.delete(killChild);
+      resolve({ code, signal });
+    });
+  });
+  let stdout = '';
+  child.stdout.on('data', (chunk) => {
+    stdout += chunk;
+    fs.appendFileSync(path.join(logDir, 'confd.stdout'), chunk);
+  });
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`confd did not start in 10 s: ${stdout}`));
+    }, 10000);
+    child.stdout.on('data', () => {
+      const match = /confd listening on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(stdout);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    });
+    exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      reject(new Error(`confd exited (${code ?? signal}) before listening; see ${logDir}`));
+    });
+  });
+  return {
+    url,
+    // The exit code, or null if confd did not exit within `ms`.
+    async terminate(ms) {
+      child.kill('SIGTERM');
+      const result = await Promise.race([exited, sleep(ms).then(() => null)]);
+      return result && (result.code ?? 128 + os.constants.signals[result.signal]);
+    },
+    kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      return exited;
+    },
+  };
+}
+
+// A test's directories and its cleanup(), which tears down whatever it started.
+function makeEnv(name) {
+  const outDir = path.join(OUTPUT_DIR, 'room-' + name);
+  fs.rmSync(outDir, { recursive: true, force: true });
+  fs.mkdirSync(outDir, { recursive: true });
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `confd-room-${name}-`));
+  const env = {
+    outDir, tmp, confd: null, browsers: [], servers: [], pageErrors: [], foreignRequests: [],
+  };
+  env.cleanup = async () => {
+    for (const browser of env.browsers) await browser.close().catch(() => {});
+    for (const server of env.servers) await server.kill().catch(() => {});
+    if (env.confd) await env.confd.kill();
+    fs.rmSync(tmp, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+  };
+  return env;
+}
+
+async function runTest(t, name, body) {
+  checkTools();
+  const env = makeEnv(name);
+  t.diagnostic(`output: ${env.outDir}`);
+  try {
+    env.confd = await startConfd(path.join(env.tmp, 'data'), env.outDir);
+    await body(env);
+    assert.deepEqual(env.foreignRequests, [], 'the pages load nothing from elsewhere');
+    assert.deepEqual(env.pageErrors, [], 'no script or console errors');
+  } finally {
+    await env.cleanup();
+  }
+}
+
+// A Chromium of this test's; separate contexts in it are separate participants.
+async function launchBrowser(env) {
+  const browser = await chromium.launch(LAUNCH_OPTIONS);
+  env.browsers.push(browser);
+  return browser;
+}
+
+// A Chromium in a process group of its own, to be frozen or killed: {browser, pid, signal}.
+async function launchKillableBrowser(env) {
+  const server = await chromium.launchServer(LAUNCH_OPTIONS);
+  env.servers.push(server);
+  const pid = server.process().pid;
+  // Playwright starts Chromium detached: its pid leads a group holding every helper process
+  // (renderers, network service), so a signal to the group reaches them all.
+  const killGroup = () => {
+    try { process.kill(-pid, 'SIGKILL'); } catch (e) { /* gone already */ }
+  };
+  children.add(killGroup);
+  server.process().on('exit', () => children.delete(killGroup));
+  const browser = await chromium.connect(server.wsEndpoint());
+  return { browser, pid, signal: (name) => process.kill(-pid, name) };
+}
+
+// A page in a new context of `browser`, with its requests and errors watched.
+async function newPage(env, browser, label) {
+  const context = await browser.newContext({ viewport: { width: 1000, height: 640 } });
+  const page = await context.newPage();
+  const origin = new URL(env.confd.url).origin;
+  page.on('request', (request) => {
+    const url = new URL(request.url());
+    if (url.origin !== origin && url.origin !== origin.replace(/^http/, 'ws')) {
+      env.foreignRequests.push(`${label}: ${request.url()}`);
+    }
+  });
+  page.on('pageerror', (error) => env.pageErrors.push(`${label}: ${error}`));
+  // The browser asks for /favicon.ico by itself (confd has none: 404, and a console line).
+  const favicon = (url) => new URL(url).pathname === '/favicon.ico';
+  page.on('response', (response) => {
+    if (response.status() >= 400 && !favicon(response.url())) {
+      env.pageErrors.push(`${label}: ${response.status()} ${response.url()}`);
+    }
+  });
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !favicon(message.location().url || origin)) {
+      env.pageErrors.push(`${label}: console: ${message.text()}`);
+    }
+  });
+  return page;
+}
+
+// Opens /r/{room}, joins as `name`; resolves with the participant id confd gave.
+async function join(env, page, room, name) {
+  await page.goto(`${env.confd.url}r/${room}`);
+  await page.getByLabel('Your name').fill(name);
+  await page.getByRole('button', { name: 'Join', exact: true }).click();
+  await page.waitForFunction(() => ['joined', 'error'].includes(window.confRoom.state), null,
+                             { timeout: JOIN_MS });
+  const { state, lastError, participantId } = await page.evaluate(() => ({
+    state: window.confRoom.state, lastError: window.confRoom.lastError,
+    participantId: window.confRoom.participantId,
+  }));
+  assert.equal(state, 'joined', `${name} could not join: ${lastError && lastError.message}`);
+  assert.ok(participantId, `${name} got a participant id`);
+  return participantId;
+}
+
+// The page's inbound RTP streams, each with the participant its m-line belongs to.
+function inbound(page) {
+  return page.evaluate(async () => {
+    const room = window.confRoom;
+    const stats = await room.pc.getStats();
+    const rows = [];
+    stats.forEach((report) => {
+      if (report.type !== 'inbound-rtp') return;
+      const sub = room.subscriptions.get(report.mid);
+      rows.push({
+        kind: report.kind, mid: report.mid, participantId: sub ? sub.participantId : null,
+        framesDecoded: report.framesDecoded || 0, packetsReceived: report.packetsReceived || 0,
+      });
+    });
+    return rows;
+  });
+}
+
+// Waits until `page` decodes video (and receives audio) from each of `ids`.
+async function waitForMediaFrom(page, who, ids) {
+  return waitFor(async () => {
+    const rows = await inbound(page);
+    const from = (kind, ok) => new Set(rows.filter((r) => r.kind === kind && ok(r))
+                                           .map((r) => r.participantId));
+    const video = from('video', (r) => r.framesDecoded > 0);
+    const audio = from('audio', (r) => r.packetsReceived > 0);
+    return ids.every((id) => video.has(id) && audio.has(id)) ? rows : null;
+  }, DECODE_MS, `${who} decodes video and receives audio from ${ids.join(', ')}`);
+}
+
+function tiles(page) {
+  return page.locator('[data-participant-id]').evaluateAll((elements) => elements.map((e) => ({
+    id: e.dataset.participantId, speaking: e.dataset.speaking,
+    name: e.querySelector('.name').textContent,
+  })));
+}
+
+function receivedLeft(page, id) {
+  return page.evaluate((pid) => window.confRoom.received.find(
+    (m) => m.type === 'participant_left' && m.participant_id === pid) || null, id);
+}
+
+// Resolves with the ms from `since` until the tile of `id` has left `page`.
+async function tileGoneAfter(page, id, since, ms) {
+  await page.locator(`[data-participant-id="${id}"]`).waitFor({ state: 'detached', timeout: ms });
+  return Date.now() - since;
+}
+
+// Alice and Bob (contexts of one browser) and Carol, each joined and decoding the others.
+async function threeInRoom(env, room, carolBrowser) {
+  const browser = await launchBrowser(env);
+  const people = [];
+  for (const name of ['Alice', 'Bob', 'Carol']) {
+    const page = await newPage(env, name === 'Carol' && carolBrowser ? carolBrowser : browser,
+                               name);
+    people.push({ name, page, id: await join(env, page, room, name) });
+  }
+  assert.equal(new Set(people.map((p) => p.id)).size, 3, 'three distinct participant ids');
+  await Promise.all(people.map((me) => waitForMediaFrom(
+    me.page, me.name, people.filter((p) => p !== me).map((p) => p.id))));
+  return people;
+}
+
+test('GET / and /r/{room} serve the room page; its form validates and joins', async (t) => {
+  await runTest(t, 'page', async (env) => {
+    for (const p of ['', 'r/room-1', 'r/room-1/']) {
+      const response = await fetch(env.confd.url + p);
+      assert.equal(response.status, 200, '/' + p);
+      assert.equal(response.headers.get('content-type'), 'text/html; charset=utf-8');
+      assert.equal(response.headers.get('cache-control'), 'no-store');
+      assert.match(response.headers.get('content-security-policy'), /default-src 'self'/);
+      const html = await response.text();
+      assert.match(html, /^<!DOCTYPE html>/);
+      assert.doesNotMatch(html, /<(script|link|img|iframe)[^>]+(src|href)=/i,
+                          'no external resource');
+    }
+    assert.equal((await fetch(env.confd.url + 'r/a/b')).status, 404);
+
+    const page = await newPage(env, await launchBrowser(env), 'Alice');
+    await page.goto(env.confd.url);
+    await page.getByLabel('Room name').fill('.hidden');
+    await page.getByLabel('Your name').fill('Alice');
+    await page.getByRole('button', { name: 'Join', exact: true }).click();
+    assert.match(await page.getByRole('alert').textContent(), /room name/);
+    assert.equal(new URL(page.url()).pathname, '/', 'a bad room name goes nowhere');
+
+    // A good one leads to /r/{room}, straight into the room.
+    await page.getByLabel('Room name').fill('browser-form');
+    await page.getByRole('button', { name: 'Join', exact: true }).click();
+    await page.waitForURL(/\/r\/browser-form$/);
+    await page.waitForFunction(() => window.confRoom.state === 'joined', null,
+                               { timeout: JOIN_MS });
+    await page.getByRole('button', { name: 'Leave' }).click();
+    await page.waitForFunction(() => window.confRoom.close !== null, null, { timeout: 5000 });
+    assert.equal(await page.evaluate(() => window.confRoom.close.code), 1000);
+
+    // The name is remembered; a bad room in the path is explained.
+    await page.goto(`${env.confd.url}r/browser-form`);
+    assert.equal(await page.getByLabel('Your name').inputValue(), 'Alice');
+    assert.equal(await page.evaluate(() => window.confRoom.state), 'idle');
+    await page.goto(`${env.confd.url}r/.hidden`);
+    assert.match(await page.getByRole('alert').textContent(), /not a room name|room name/);
+  });
+});
+
+test('three participants see and hear each other; Leave removes a tile', async (t) => {
+  await runTest(t, 'three', async (env) => {
+    const people = await threeInRoom(env, 'browser-three');
+    const [alice, bob, carol] = people;
+    const ids = people.map((p) => p.id).sort();
+    for (const me of people) {
+      const shown = await tiles(me.page);
+      assert.deepEqual(shown.map((s) => s.id).sort(), ids, `${me.name} shows a tile for each`);
+      for (const tile of shown) assert.match(tile.speaking, /^(true|false)$/);
+      const names = Object.fromEntries(shown.map((s) => [s.id, s.name]));
+      for (const other of people) {
+        assert.equal(names[other.id], other === me ? `${other.name} (you)` : other.name);
+      }
+    }
+    await sleep(1000); // a few more frames, so the picture is not the first one
+    const screenshot = path.join(env.outDir, 'grid-alice.png');
+    await alice.page.screenshot({ path: screenshot });
+    t.diagnostic(`screenshot: ${screenshot}`);
+
+    const clicked = Date.now();
+    await carol.page.getByRole('button', { name: 'Leave' }).click();
+    const seen = await Promise.all([alice, bob].map(
+      (p) => tileGoneAfter(p.page, carol.id, clicked, LEAVE_SEEN_MS)));
+    t.diagnostic(`Carol's tile gone after ${seen.join(' / ')} ms`);
+    for (const p of [alice, bob]) {
+      const left = await receivedLeft(p.page, carol.id);
+      assert.equal(left && left.reason, 'left', `${p.name} got participant_left reason left`);
+      assert.equal(await p.page.evaluate(() => window.confRoom.participants.size), 1);
+    }
+    await carol.page.waitForFunction(() => window.confRoom.close !== null, null,
+                                     { timeout: 5000 });
+    const close = await carol.page.evaluate(() => window.confRoom.close);
+    assert.deepEqual([close.code, close.reason], [1000, 'left'], 'confd closes with 1000 left');
+    assert.equal(await carol.page.evaluate(() => window.confRoom.state), 'left');
+
+    // confd renegotiates Carol's tracks away; Alice and Bob go on seeing each other.
+    for (const p of [alice, bob]) {
+      await waitFor(() => p.page.evaluate((id) => ![...window.confRoom.subscriptions.values()]
+        .some((s) => s.participantId === id), carol.id), RENEGOTIATE_MS,
+      `${p.name}'s offer drops Carol's m-lines`);
+    }
+    const before = await inbound(alice.page);
+    await sleep(1000);
+    const after = await inbound(alice.page);
+    const frames = (rows) => rows.filter((r) => r.kind === 'video' && r.participantId === bob.id)
+      .reduce((n, r) => n + r.framesDecoded, 0);
+    assert.ok(frames(after) > frames(before), 'Alice still decodes Bob');
+  });
+});
+
+// Carol's whole browser stops answering (`signal`); the others must lose her tile within `ms`.
+async function removedWhenBrowserDies(t, env, room, signal, ms) {
+  const carolBrowser = await launchKillableBrowser(env);
+  const [alice, bob, carol] = await threeInRoom(env, room, carolBrowser.browser);
+  const stopped = Date.now();
+  carolBrowser.signal(signal);
+  const seen = await Promise.all([alice, bob].map(
+    (p) => tileGoneAfter(p.page, carol.id, stopped, ms)));
+  t.diagnostic(`after ${signal}, Carol's tile gone after ${seen.join(' / ')} ms`);
+  for (const p of [alice, bob]) {
+    const left = await receivedLeft(p.page, carol.id);
+    assert.equal(left && left.reason, 'disconnected',
+                 `${p.name} got participant_left reason disconnected`);
+    assert.equal(await p.page.evaluate(() => window.confRoom.state), 'joined');
+  }
+  carolBrowser.signal('SIGKILL');
+}
+
+test('a participant whose browser freezes is removed once ICE consent expires', async (t) => {
+  // SIGSTOP: the WebSocket stays open (the kernel keeps the TCP connection), ICE goes silent.
+  await runTest(t, 'frozen', (env) => removedWhenBrowserDies(
+    t, env, 'browser-frozen', 'SIGSTOP', CONSENT_REMOVAL_MS + CONSENT_CHECK_MS));
+});
+
+test('a participant whose browser is killed is removed at once', async (t) => {
+  // SIGKILL: the kernel closes the WebSocket's TCP connection without a close frame.
+  await runTest(t, 'killed', (env) => removedWhenBrowserDies(
+    t, env, 'browser-killed', 'SIGKILL', KILLED_REMOVAL_MS));
+});
+
+test('a WHIP publisher is a participant named whip-…', async (t) => {
+  await runTest(t, 'whip', async (env) => {
+    const room = 'browser-whip';
+    const browser = await launchBrowser(env);
+    const alice = await newPage(env, browser, 'Alice');
+    await join(env, alice, room, 'Alice');
+    const publisher = await newPage(env, browser, 'publisher');
+    await publisher.goto(`${env.confd.url}publish/${room}`);
+    await publisher.getByRole('button', { name: 'Publish' }).click();
+
+    const whip = await waitFor(() => alice.evaluate(() => [...window.confRoom.participants
+      .values()].map((p) => ({ id: p.id, name: p.name }))
+      .find((p) => /^whip-/.test(p.name))), JOIN_MS, 'Alice sees a whip-… participant');
+    await waitForMediaFrom(alice, 'Alice', [whip.id]);
+    await publisher.getByRole('button', { name: 'Stop' }).click();
+    await tileGoneAfter(alice, whip.id, Date.now(), LEAVE_SEEN_MS);
+    const left = await receivedLeft(alice, whip.id);
+    assert.equal(left && left.reason, 'left', 'a WHIP DELETE is a leave');
+  });
+});
+
+test('confd closes the socket on protocol violations with the documented codes', async (t) => {
+  await runTest(t, 'protocol', async (env) => {
+    const page = await newPage(env, await launchBrowser(env), 'raw');
+    await page.goto(`${env.confd.url}r/browser-protocol`); // an origin for the sockets
+    // Opens /ws/{room}, sends `frames` once open; resolves with what came back and the close.
+    const exchange = (frames, waitMs = 5000) => page.evaluate(({ frames, waitMs }) =>
+      new Promise((resolve) => {
+        const ws = new WebSocket(`ws://${location.host}/ws/browser-protocol`);
+        const messages = [];
+        const timer = setTimeout(() => {
+          ws.close();
+          resolve({ messages, close: null });
+        }, waitMs);
+        ws.onopen = () => frames.forEach((f) => ws.send(f));
+        ws.onmessage = (event) => messages.push(JSON.parse(event.data));
+        ws.onclose = (event) => {
+          clearTimeout(timer);
+          resolve({ messages, close: { code: event.code, reason: event.reason } });
+        };
+      }), { frames, waitMs });
+    const join = (name) => JSON.stringify({ type: 'join', name,
+                                            publish: { audio: false, video: false } });
+
+    const results = await Promise.all([
+      exchange([], 15000), // no join within 10 s
+      exchange(['{not json']),
+      exchange([JSON.stringify({ type: 'mute', kind: 'audio', muted: true })]),
+      exchange([join('   ')]),
+      exchange([join('x'.repeat(65))]),
+      exchange([join('Twice'), join('Twice')]),
+      exchange([join('Big'), JSON.stringify({ type: 'x', pad: 'x'.repeat(1024 * 1024) })]),
+      exchange([join('Polite'), JSON.stringify({ type: 'leave' })]),
+    ]);
+    const codes = results.map((r) => r.close && r.close.code);
+    t.diagnostic(JSON.stringify(results.map((r) => r.close)));
+    assert.deepEqual(codes, [4400, 4400, 4400, 4400, 4400, 4400, 1009, 1000]);
+    for (const r of results.slice(0, 6)) assert.ok(r.close.reason, 'a 4400 says why');
+    const welcome = results[7].messages[0];
+    assert.equal(welcome && welcome.type, 'welcome');
+    assert.equal(welcome.room, 'browser-protocol');
+    assert.equal(typeof welcome.participant_id, 'string');
+    assert.ok(Array.isArray(welcome.participants));
+    assert.equal(results[7].close.reason, 'left');
+  });
+});
