@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <future>
 #include <regex>
@@ -219,7 +220,8 @@ TEST_CASE("a webrtcbin publisher's VP8 and Opus reach an Endpoint and fan out as
         return flags;
     });
     REQUIRE(retransmission.is_ok());
-    CHECK(*retransmission == std::vector<bool>{true, true});
+    CHECK(retransmission->size() >= 2); // audio and video (and RTX, when it was used)
+    CHECK(std::all_of(retransmission->begin(), retransmission->end(), [](bool on) { return on; }));
 
     REQUIRE(f.on_media([&] {
                  endpoint->close([] {});
