@@ -121,6 +121,12 @@ Result<Settings> validate_config(const ::confd::v1::Config& config) {
                      fmt::format("\"{}\" must look like stun://HOST:PORT (or be empty)", stun));
     }
     rooms.stun_server = stun;
+    const std::uint32_t silence = config.webrtc().silence_timeout_ms();
+    if (silence < 3000 || silence > 300000) {
+        problems.add("webrtc.silence_timeout_ms",
+                     fmt::format("{} is outside 3000-300000", silence));
+    }
+    rooms.peer_silence_timeout = std::chrono::milliseconds(silence);
     for (int i = 0; i < config.recording().rooms_size(); ++i) {
         const std::string& room = config.recording().rooms(i);
         if (!is_valid_name(room)) {
