@@ -98,7 +98,7 @@ bool is_safe_path_component(std::string_view text) noexcept {
     return true;
 }
 
-Result<std::string> manifest_to_json(const RecordingManifest& manifest) {
+Result<std::string> manifest_to_json(const google::protobuf::Message& manifest) {
     google::protobuf::util::JsonPrintOptions options;
     options.add_whitespace = true;
     // Every field present, even when empty or zero: shell scripts (jq) see a stable shape.
@@ -124,7 +124,10 @@ Result<RecordingManifest> manifest_from_json(std::string_view json) {
     return manifest;
 }
 
-Result<RecordingManifest> read_manifest(const std::filesystem::path& file) {
+namespace {
+
+template <typename Manifest>
+Result<Manifest> read_json_file(const std::filesystem::path& file) {
     std::ifstream in(file, std::ios::binary);
     if (!in) {
         return errno_status(errno, "opening", file);
@@ -133,14 +136,29 @@ Result<RecordingManifest> read_manifest(const std::filesystem::path& file) {
     if (in.bad()) {
         return unavailable(fmt::format("reading {} failed", file.string()));
     }
-    auto manifest = manifest_from_json(text);
-    if (!manifest) {
-        return manifest.status().with_context(file.string());
+    google::protobuf::util::JsonParseOptions options;
+    options.ignore_unknown_fields = true;
+    Manifest manifest;
+    auto status = google::protobuf::util::JsonStringToMessage(text, &manifest, options);
+    if (!status.ok()) {
+        return invalid_argument(fmt::format("{}: not a {}: {}", file.string(),
+                                            Manifest::descriptor()->name(), status.ToString()));
     }
     return manifest;
 }
 
-Status write_manifest(const std::filesystem::path& file, const RecordingManifest& manifest) {
+} // namespace
+
+Result<RecordingManifest> read_manifest(const std::filesystem::path& file) {
+    return read_json_file<RecordingManifest>(file);
+}
+
+Result<RoomSessionManifest> read_session_manifest(const std::filesystem::path& file) {
+    return read_json_file<RoomSessionManifest>(file);
+}
+
+Status write_manifest(const std::filesystem::path& file,
+                      const google::protobuf::Message& manifest) {
     auto json = manifest_to_json(manifest);
     if (!json) {
         return json.status();

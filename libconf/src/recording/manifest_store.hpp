@@ -24,6 +24,7 @@
 namespace conf {
 
 using RecordingManifest = v1::RecordingManifest;
+using RoomSessionManifest = v1::RoomSessionManifest;
 
 inline constexpr std::string_view kManifestFileName = "manifest.json";
 inline constexpr std::uint32_t kManifestSchemaVersion = 1;
@@ -32,13 +33,15 @@ inline constexpr std::uint32_t kManifestSchemaVersion = 1;
 // [A-Za-z0-9._-], not starting with '.', so no id can climb out of the recordings root.
 bool is_safe_path_component(std::string_view text) noexcept;
 
-Result<std::string> manifest_to_json(const RecordingManifest& manifest);
+// Any manifest message (RecordingManifest, RoomSessionManifest) as JSON.
+Result<std::string> manifest_to_json(const google::protobuf::Message& manifest);
 // Unknown fields are ignored, so older readers accept newer manifests.
 Result<RecordingManifest> manifest_from_json(std::string_view json);
 
 Result<RecordingManifest> read_manifest(const std::filesystem::path& file);
+Result<RoomSessionManifest> read_session_manifest(const std::filesystem::path& file);
 // Atomic replace. A full disk gives kResourceExhausted.
-Status write_manifest(const std::filesystem::path& file, const RecordingManifest& manifest);
+Status write_manifest(const std::filesystem::path& file, const google::protobuf::Message& manifest);
 
 google::protobuf::Timestamp to_timestamp(std::chrono::system_clock::time_point time);
 

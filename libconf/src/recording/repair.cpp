@@ -157,6 +157,33 @@ std::optional<RepairReport> repair_one(const std::filesystem::path& manifest_pat
 
 } // namespace
 
+namespace {
+
+// A room session still RECORDING: its process died with the room open.
+std::optional<RepairReport> repair_session(const std::filesystem::path& file) {
+    auto session = read_session_manifest(file);
+    if (!session) {
+        return RepairReport{
+            file, {}, RepairReport::Outcome::kManifestUnreadable, session.status(), 0};
+    }
+    if (session->state() != RecordingManifest::RECORDING) {
+        return std::nullopt;
+    }
+    session->set_state(RecordingManifest::INTERRUPTED);
+    if (auto ended = modification_time(file)) {
+        *session->mutable_ended_at() = to_timestamp(*ended);
+    }
+    if (Status written = write_manifest(file, *session); !written) {
+        return RepairReport{file, session->id(), RepairReport::Outcome::kWriteFailed, written, 0};
+    }
+    Logger("recorder")
+        .with("room", session->room())
+        .info("session {} marked interrupted", session->id());
+    return RepairReport{file, session->id(), RepairReport::Outcome::kRepaired, Status::ok(), 0};
+}
+
+} // namespace
+
 std::string_view to_string(RepairReport::Outcome outcome) noexcept {
     switch (outcome) {
     case RepairReport::Outcome::kRepaired:
@@ -179,6 +206,7 @@ std::vector<RepairReport> repair_recordings(const std::filesystem::path& root) {
             return reports;
         }
         std::vector<std::filesystem::path> manifests;
+        std::vector<std::filesystem::path> sessions;
         std::error_code ec;
         if (!std::filesystem::is_directory(root, ec)) {
             return reports;
@@ -188,6 +216,9 @@ std::vector<RepairReport> repair_recordings(const std::filesystem::path& root) {
              !ec && it != end; it.increment(ec)) {
             if (it->path().filename() == kManifestFileName && it->is_regular_file(ec)) {
                 manifests.push_back(it->path());
+            } else if (it->path().parent_path().filename() == "sessions" &&
+                       it->path().extension() == ".json" && it->is_regular_file(ec)) {
+                sessions.push_back(it->path());
             }
         }
         if (ec) {
@@ -206,6 +237,12 @@ std::vector<RepairReport> repair_recordings(const std::filesystem::path& root) {
                                    RepairReport::Outcome::kWriteFailed,
                                    internal_error(e.what()),
                                    0});
+            }
+        }
+        std::sort(sessions.begin(), sessions.end());
+        for (const std::filesystem::path& session : sessions) {
+            if (auto report = repair_session(session)) {
+                reports.push_back(std::move(*report));
             }
         }
     } catch (const std::exception& e) {

@@ -1,14 +1,10 @@
-// PublisherSession: one publishing peer (a WHIP client today): its Endpoint, and its
-// recording when the room records. The recording starts once every track the offer
-// announced has arrived (or after `track_wait`, with those that did), so audio and video of
-// one participant share one file. A recording failure (disk full) ends the recording only;
-// the publisher keeps publishing. A publisher that keeps sending video well over the
-// bitrate its answer allowed (b=AS/TIAS) is ended: clients that honour SDP never are.
-// Media thread only.
+// PublisherSession: one publishing peer (a WHIP client today) and its Endpoint. Its tracks
+// go to the owner, which publishes (and records) them in the room. A publisher that keeps
+// sending video well over the bitrate its answer allowed (b=AS/TIAS) is ended: clients that
+// honour SDP never are. Media thread only.
 #pragma once
 
 #include "core/timer.hpp"
-#include "recording/recorder.hpp"
 #include "webrtc/endpoint.hpp"
 #include "webrtc/one_shot_signaller.hpp"
 
@@ -23,7 +19,7 @@
 
 namespace conf {
 
-class PublisherSession final : private Endpoint::Listener, private Recorder::Listener {
+class PublisherSession final : private Endpoint::Listener {
   public:
     class Owner {
       public:
@@ -40,9 +36,6 @@ class PublisherSession final : private Endpoint::Listener, private Recorder::Lis
         std::string id;
         std::string room;
         EndpointOptions endpoint;
-        // Set when this publisher is recorded; recording_id and participant_id are filled in.
-        std::optional<RecorderOptions> recording;
-        std::chrono::milliseconds track_wait{3000};
         // Bitrate policing of each video track against endpoint.max_video_bitrate_kbps:
         // ended when the average over `bitrate_window` exceeds the limit times the tolerance.
         std::chrono::milliseconds bitrate_window{5000};
@@ -56,29 +49,25 @@ class PublisherSession final : private Endpoint::Listener, private Recorder::Lis
     // Answers `offer`; `done` gets the answer SDP or why it was refused.
     void negotiate(const std::string& offer, OneShotSignaller::Done done);
     void add_candidate(const IceCandidate& candidate) { endpoint_->receive_candidate(candidate); }
-    // Finalizes the recording (if any) and closes the peer; `done` runs once both are over.
+    // Closes the peer; `done` runs once it is down.
     void end(std::function<void()> done);
+    // How many tracks the accepted offer announced (known once negotiate() has run).
+    std::size_t expected_tracks() const noexcept { return endpoint_->expected_remote_tracks(); }
 
     const std::string& id() const noexcept { return options_.id; }
     const std::string& room() const noexcept { return options_.room; }
     const std::vector<std::unique_ptr<ReceivedTrack>>& tracks() const noexcept {
         return endpoint_->tracks();
     }
-    const Recorder* recorder() const noexcept { return recorder_.get(); }
 
   private:
     PublisherSession(Engine::Impl& engine, Options options, Owner& owner);
-    void start_recording();
     // Samples every video track's byte count; ends the session when one is over its limit.
     bool check_bitrate();
 
     // Endpoint::Listener
     void on_track_added(Endpoint& endpoint, ReceivedTrack& track) override;
     void on_endpoint_failed(Endpoint& endpoint, const Status& error) override;
-    // Recorder::Listener
-    void on_recorder_state_changed(Recorder& recorder, RecorderState state,
-                                   const Status& reason) override;
-    void on_recorder_keyframe_needed(Recorder& recorder, const std::string& track_id) override;
 
     Engine::Impl& engine_;
     Options options_;
@@ -87,9 +76,6 @@ class PublisherSession final : private Endpoint::Listener, private Recorder::Lis
     OneShotSignaller::Done answer_done_;
     OneShotSignaller signaller_;
     std::unique_ptr<Endpoint> endpoint_;
-    std::unique_ptr<Recorder> recorder_;
-    std::vector<ReceivedTrack::Subscription> recorder_feeds_;
-    Timer track_wait_timer_;
     Timer bitrate_timer_;
     struct ByteSample {
         std::int64_t at_us;

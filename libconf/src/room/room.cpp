@@ -1,5 +1,7 @@
 #include "room/room.hpp"
 
+#include <algorithm>
+
 namespace conf {
 
 namespace {
@@ -19,6 +21,10 @@ Room::Room(Engine::Impl& engine, RoomOptions options, Listener& listener)
 
 Room::~Room() {
     speaker_timer_.reset();
+    for (auto& [id, member] : members_) {
+        member.recording.reset(); // its subscriptions point at the member's tracks
+    }
+    finalizing_recordings_.clear();
     // Subscriptions first (they point at tracks), then the peers.
     for (auto& [id, member] : members_) {
         member.tracks.clear();
@@ -80,6 +86,7 @@ Result<Participant*> Room::join(const std::string& id, const std::string& name, 
     member.id = id;
     member.name = name;
     member.participant = std::move(created).value();
+    member.expected_tracks = (publish_audio ? 1 : 0) + (publish_video ? 1 : 0);
     logger_.info("participant {} ('{}') joined", id, name);
     listener_.on_member_joined(*this, info(member));
     for (const auto& [other_id, other] : members_) {
@@ -93,13 +100,14 @@ Result<Participant*> Room::join(const std::string& id, const std::string& name, 
     return participant;
 }
 
-void Room::add_member(const std::string& id, const std::string& name) {
+void Room::add_member(const std::string& id, const std::string& name, std::size_t expected_tracks) {
     if (members_.count(id) != 0) {
         return;
     }
     Member& member = members_[id];
     member.id = id;
     member.name = name;
+    member.expected_tracks = expected_tracks;
     logger_.info("publisher {} ('{}') joined", id, name);
     listener_.on_member_joined(*this, info(member));
 }
@@ -121,6 +129,7 @@ void Room::publish(const std::string& member_id, ReceivedTrack& track) {
     member.tracks.push_back(std::move(published));
     logger_.info("{} published {} ({} {})", member_id, track.id(), to_string(track.kind()),
                  track.codec().name);
+    record(member, track);
     listener_.on_track_published(*this, member_id,
                                  {track.id(), track.kind(), member.muted[index_of(track.kind())]});
     for (auto& [other_id, other] : members_) {
@@ -152,25 +161,44 @@ Status Room::remove(const std::string& member_id, const std::string& reason,
     speaker_.remove(member_id);
     logger_.info("{} left ({})", member_id, reason);
     listener_.on_member_left(*this, member_id, reason);
-    if (!member.participant) {
-        if (done) {
+
+    // The recording drains and the peer closes side by side; `done` follows the last.
+    auto remaining =
+        std::make_shared<int>(1 + (member.recording ? 1 : 0) + (member.participant ? 1 : 0));
+    auto finish_one = [remaining, done = std::move(done)] {
+        if (--*remaining == 0 && done) {
             done();
         }
-        return Status::ok();
-    }
-    Participant* closing = member.participant.get();
-    closing_.push_back(std::move(member.participant));
-    closing->close([this, alive = std::weak_ptr<int>(alive_), closing, done = std::move(done)] {
-        // Freed once this callback has unwound.
-        (void)engine_.post([this, alive, closing, done] {
-            if (!alive.expired()) {
-                closing_.remove_if([closing](const auto& p) { return p.get() == closing; });
-            }
-            if (done) {
-                done();
-            }
+    };
+    if (member.recording) {
+        MemberRecording* recording = member.recording.get();
+        finalizing_recordings_.push_back(std::move(member.recording));
+        ++finalizing_;
+        recording->stop([this, alive = std::weak_ptr<int>(alive_), recording, finish_one] {
+            (void)engine_.post([this, alive, recording, finish_one] {
+                if (!alive.expired()) {
+                    finalizing_recordings_.remove_if(
+                        [recording](const auto& r) { return r.get() == recording; });
+                    --finalizing_;
+                }
+                finish_one();
+            });
         });
-    });
+    }
+    if (member.participant) {
+        Participant* closing = member.participant.get();
+        closing_.push_back(std::move(member.participant));
+        closing->close([this, alive = std::weak_ptr<int>(alive_), closing, finish_one] {
+            // Freed once this callback has unwound.
+            (void)engine_.post([this, alive, closing, finish_one] {
+                if (!alive.expired()) {
+                    closing_.remove_if([closing](const auto& p) { return p.get() == closing; });
+                }
+                finish_one();
+            });
+        });
+    }
+    finish_one();
     return Status::ok();
 }
 
@@ -192,6 +220,56 @@ Status Room::set_muted(const std::string& member_id, MediaKind kind, bool muted)
         }
     }
     return Status::ok();
+}
+
+void Room::record(Member& member, ReceivedTrack& track) {
+    if (!options_.recording) {
+        return;
+    }
+    if (!member.recording) {
+        RecorderOptions options = *options_.recording;
+        options.room_id = options_.name;
+        options.participant_id = member.id;
+        options.recording_id = member.id;
+        std::string id = member.id;
+        std::string name = member.name;
+        member.recording = std::make_unique<MemberRecording>(
+            engine_, options, std::max<std::size_t>(1, member.expected_tracks), options_.track_wait,
+            [this, id, name] {
+                if (!session_) {
+                    auto begun =
+                        SessionManifest::begin(options_.recording->output_dir, options_.name);
+                    if (!begun) {
+                        logger_.error("no session manifest: {}", begun.status().message());
+                        return;
+                    }
+                    session_ = std::move(begun).value();
+                    logger_.info("recorded session {} begins", session_->id());
+                }
+                if (Status added = session_->add(id, id, name); !added) {
+                    logger_.error("session manifest: {}", added.message());
+                }
+            });
+    }
+    member.recording->add_track(track);
+}
+
+const Recorder* Room::recorder_of(const std::string& member_id) const {
+    auto it = members_.find(member_id);
+    return it == members_.end() || !it->second.recording ? nullptr
+                                                         : it->second.recording->recorder();
+}
+
+void Room::finish() {
+    if (!session_) {
+        return;
+    }
+    if (Status finished = session_->finish(); !finished) {
+        logger_.error("session manifest: {}", finished.message());
+    } else {
+        logger_.info("recorded session {} finalized", session_->id());
+    }
+    session_.reset();
 }
 
 void Room::sample_speakers() {

@@ -3,12 +3,18 @@
 // forwarded as RTP without decoding (Endpoint/SendTrack do the forwarding, with bounded
 // queues per subscriber). Members that publish from elsewhere (WHIP) are added by their
 // owner with add_member()/publish(). What happens goes up through the Listener: joins and
-// leaves, tracks published/unpublished/muted, the dominant speaker. Media thread only.
+// leaves, tracks published/unpublished/muted, the dominant speaker. When the room records,
+// each member's tracks are recorded into one file of their own (MemberRecording), and a
+// session manifest lists them all on one timeline (SessionManifest). Media thread only.
 #pragma once
 
 #include "core/timer.hpp"
 #include "room/active_speaker.hpp"
+#include "room/member_recording.hpp"
 #include "room/participant.hpp"
+#include "room/session_manifest.hpp"
+
+#include <optional>
 
 #include <chrono>
 #include <functional>
@@ -38,6 +44,10 @@ struct RoomOptions {
     EndpointOptions endpoint; // for every participant's peer (ICE addresses, bitrate cap)
     std::chrono::milliseconds speaker_interval{200};
     DominantSpeaker::Options speaker;
+    // Set when the room records: output_dir (the recordings root), container, limits; the
+    // ids are filled in per member. How long to wait for a member's announced tracks.
+    std::optional<RecorderOptions> recording;
+    std::chrono::milliseconds track_wait{3000};
 };
 
 class Room final : private Participant::Owner {
@@ -67,11 +77,12 @@ class Room final : private Participant::Owner {
     // `remote`, which must outlive it (until remove() completes).
     Result<Participant*> join(const std::string& id, const std::string& name, bool publish_audio,
                               bool publish_video, Signaller& remote);
-    // A member publishing from elsewhere (WHIP), and its tracks as they arrive.
-    void add_member(const std::string& id, const std::string& name);
+    // A member publishing from elsewhere (WHIP), announcing `expected_tracks` tracks, and
+    // its tracks as they arrive.
+    void add_member(const std::string& id, const std::string& name, std::size_t expected_tracks);
     void publish(const std::string& member_id, ReceivedTrack& track);
-    // Unpublishes the member's tracks everywhere, then closes its peer if it is a
-    // participant; `done` runs once that peer is down (at once otherwise).
+    // Unpublishes the member's tracks everywhere, finalizes its recording and closes its
+    // peer if it is a participant; `done` runs once both are over.
     Status remove(const std::string& member_id, const std::string& reason,
                   std::function<void()> done = {});
     Status set_muted(const std::string& member_id, MediaKind kind, bool muted);
@@ -82,8 +93,15 @@ class Room final : private Participant::Owner {
     std::vector<MemberInfo> members() const;
     std::vector<ReceivedTrack*> tracks_of(const std::string& member_id) const;
     std::size_t size() const noexcept { return members_.size(); }
-    // Members plus peers still closing: the room can go once this is 0.
-    bool idle() const noexcept { return members_.empty() && closing_.empty(); }
+    // No members, no peer still closing, no recording still finalizing: the room can go
+    // (after finish()).
+    bool idle() const noexcept { return members_.empty() && closing_.empty() && finalizing_ == 0; }
+    // Ends the recorded session (its manifest FINALIZED). Call when idle(); a room destroyed
+    // without it leaves the session as a crash would.
+    void finish();
+    // The member's recorder, if it is being recorded.
+    const Recorder* recorder_of(const std::string& member_id) const;
+    const SessionManifest* session() const noexcept { return session_.get(); }
     const std::string& active_speaker() const noexcept { return speaker_.current(); }
 
   private:
@@ -99,9 +117,12 @@ class Room final : private Participant::Owner {
         std::unique_ptr<Participant> participant;
         std::vector<Published> tracks;
         bool muted[2] = {false, false}; // by MediaKind, remembered before a track exists
+        std::size_t expected_tracks = 0;
+        std::unique_ptr<MemberRecording> recording;
     };
 
     MemberInfo info(const Member& member) const;
+    void record(Member& member, ReceivedTrack& track);
     void sample_speakers();
 
     // Participant::Owner
@@ -114,6 +135,9 @@ class Room final : private Participant::Owner {
     Logger logger_;
     std::map<std::string, Member> members_;
     std::list<std::unique_ptr<Participant>> closing_;
+    std::list<std::unique_ptr<MemberRecording>> finalizing_recordings_;
+    std::size_t finalizing_ = 0;
+    std::unique_ptr<SessionManifest> session_;
     DominantSpeaker speaker_;
     Timer speaker_timer_;
     std::shared_ptr<int> alive_ = std::make_shared<int>(0);

@@ -53,6 +53,14 @@ RoomRegistry::Entry& RoomRegistry::entry_for(const std::string& room) {
         options.name = room;
         options.endpoint = endpoint_options();
         options.endpoint.max_video_bitrate_kbps = options_.limits.max_publisher_video_kbps;
+        if (records(room)) {
+            RecorderOptions recording;
+            recording.output_dir = options_.recordings_dir;
+            recording.container = options_.container;
+            recording.min_free_bytes = options_.min_free_bytes;
+            recording.max_duration = options_.limits.max_recording_duration;
+            options.recording = recording;
+        }
         entry.room = std::make_unique<Room>(
             engine_, options, options_.room_listener ? *options_.room_listener : no_listener_);
     }
@@ -139,30 +147,16 @@ void RoomRegistry::publish(const std::string& room, const std::string& offer,
         done(admitted);
         return;
     }
+    if (Status disk = check_disk(room); !disk) {
+        logger_.warn("publish to '{}' refused: {}", room, disk.message());
+        done(disk);
+        return;
+    }
     PublisherSession::Options options;
     options.id = new_session_id();
     options.room = room;
     options.endpoint = endpoint_options();
     options.endpoint.max_video_bitrate_kbps = options_.limits.max_publisher_video_kbps;
-    if (records(room)) {
-        std::error_code ec;
-        std::filesystem::create_directories(options_.recordings_dir, ec);
-        std::uint64_t free_bytes = available_bytes(options_.recordings_dir);
-        if (ec || free_bytes < options_.min_free_bytes) {
-            Status refused = resource_exhausted(fmt::format(
-                "not enough disk to record: {} MiB free in {}, at least {} MiB required",
-                free_bytes >> 20, options_.recordings_dir.string(), options_.min_free_bytes >> 20));
-            logger_.warn("publish to '{}' refused: {}", room, refused.message());
-            done(refused);
-            return;
-        }
-        RecorderOptions recording;
-        recording.output_dir = options_.recordings_dir;
-        recording.container = options_.container;
-        recording.min_free_bytes = options_.min_free_bytes;
-        recording.max_duration = options_.limits.max_recording_duration;
-        options.recording = recording;
-    }
     auto created = PublisherSession::create(engine_, options, *this);
     if (!created) {
         done(created.status());
@@ -171,7 +165,6 @@ void RoomRegistry::publish(const std::string& room, const std::string& offer,
     PublisherSession& session = **created;
     Entry& entry = entry_for(room);
     entry.publishers.emplace(options.id, std::move(created).value());
-    entry.room->add_member(options.id, "whip-" + options.id.substr(0, 8));
     logger_.info("[room={} publisher={}] publishing", room, options.id);
 
     session.negotiate(offer, [this, alive = std::weak_ptr<int>(alive_), room, id = options.id,
@@ -188,6 +181,30 @@ void RoomRegistry::publish(const std::string& room, const std::string& offer,
             }
         });
     });
+    // The offer has been read: the room learns how many tracks to expect.
+    entry.room->add_member(options.id, "whip-" + options.id.substr(0, 8),
+                           session.expected_tracks());
+}
+
+Status RoomRegistry::check_disk(const std::string& room) const {
+    if (!records(room)) {
+        return Status::ok();
+    }
+    std::error_code ec;
+    std::filesystem::create_directories(options_.recordings_dir, ec);
+    std::uint64_t free_bytes = available_bytes(options_.recordings_dir);
+    if (ec || free_bytes < options_.min_free_bytes) {
+        return resource_exhausted(fmt::format(
+            "not enough disk to record: {} MiB free in {}, at least {} MiB required",
+            free_bytes >> 20, options_.recordings_dir.string(), options_.min_free_bytes >> 20));
+    }
+    return Status::ok();
+}
+
+const Recorder* RoomRegistry::recording_of(const std::string& room,
+                                           const std::string& member) const {
+    auto r = rooms_.find(room);
+    return r == rooms_.end() ? nullptr : r->second.room->recorder_of(member);
 }
 
 void RoomRegistry::view(const std::string& room, const std::string& publisher,
@@ -234,6 +251,10 @@ Result<std::string> RoomRegistry::join(const std::string& room, const std::strin
     if (Status admitted = admit(room); !admitted) {
         logger_.info("join of '{}' refused: {}", room, admitted.message());
         return admitted;
+    }
+    if (Status disk = check_disk(room); !disk) {
+        logger_.warn("join of '{}' refused: {}", room, disk.message());
+        return disk;
     }
     std::string id = new_session_id();
     Entry& entry = entry_for(room);
@@ -351,7 +372,12 @@ Status RoomRegistry::end_session(const std::string& room, const std::string& ses
     if (auto p = entry.publishers.find(session); p != entry.publishers.end()) {
         // Its viewers and subscribers go first: they forward this publisher's tracks.
         end_viewers_of(entry, room, session);
-        (void)entry.room->remove(session, "left");
+        (void)entry.room->remove(session, "left", [this, alive = std::weak_ptr<int>(alive_), room] {
+            if (!alive.expired()) {
+                drop_room_if_empty(room);
+                maybe_finish_shutdown();
+            }
+        });
         logger_.info("[room={} publisher={}] ending", room, session);
         retire(std::move(p->second));
         entry.publishers.erase(p);
@@ -371,6 +397,7 @@ Status RoomRegistry::end_session(const std::string& room, const std::string& ses
 void RoomRegistry::drop_room_if_empty(const std::string& room) {
     auto r = rooms_.find(room);
     if (r != rooms_.end() && r->second.size() == 0 && r->second.room->idle()) {
+        r->second.room->finish();
         rooms_.erase(r);
     }
 }

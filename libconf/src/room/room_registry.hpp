@@ -92,6 +92,8 @@ class RoomRegistry final : private PublisherSession::Owner, private ViewerSessio
     std::size_t session_count() const noexcept;
     bool records(const std::string& room) const;
     const PublisherSession* find_publisher(const std::string& room, const std::string& id) const;
+    // The member's recorder, while it is being recorded.
+    const Recorder* recording_of(const std::string& room, const std::string& member) const;
 
   private:
     struct Entry {
@@ -105,6 +107,8 @@ class RoomRegistry final : private PublisherSession::Owner, private ViewerSessio
     };
 
     Status admit(const std::string& room) const;
+    // kResourceExhausted when `room` records and the disk is below min_free_bytes.
+    Status check_disk(const std::string& room) const;
     Entry& entry_for(const std::string& room);
     void end_viewers_of(Entry& entry, const std::string& room, const std::string& member);
     EndpointOptions endpoint_options() const;

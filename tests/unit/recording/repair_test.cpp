@@ -185,3 +185,26 @@ TEST_CASE("repair of a missing root finds nothing", "[repair]") {
     conf::test::TempDir dir;
     CHECK(conf::repair_recordings(dir.path() / "nope").empty());
 }
+
+TEST_CASE("repair marks a room session left recording by a crash as interrupted", "[repair]") {
+    conf::test::TempDir dir;
+    auto root = dir.path() / "recordings";
+    std::filesystem::create_directories(root / "standup" / "sessions");
+    conf::RoomSessionManifest open;
+    open.set_id("20261130T010000Z-0000abcd");
+    open.set_room("standup");
+    open.set_state(conf::RecordingManifest::RECORDING);
+    REQUIRE(conf::write_manifest(root / "standup" / "sessions" / "open.json", open).is_ok());
+    conf::RoomSessionManifest closed = open;
+    closed.set_state(conf::RecordingManifest::FINALIZED);
+    REQUIRE(conf::write_manifest(root / "standup" / "sessions" / "closed.json", closed).is_ok());
+
+    auto reports = conf::repair_recordings(root);
+    REQUIRE(reports.size() == 1); // the finalized one is left alone
+    CHECK(reports[0].recording_id == "20261130T010000Z-0000abcd");
+    CHECK(reports[0].outcome == conf::RepairReport::Outcome::kRepaired);
+    auto repaired = conf::read_session_manifest(root / "standup" / "sessions" / "open.json");
+    REQUIRE(repaired.is_ok());
+    CHECK(repaired->state() == conf::RecordingManifest::INTERRUPTED);
+    CHECK(repaired->has_ended_at());
+}

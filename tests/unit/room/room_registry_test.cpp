@@ -122,10 +122,8 @@ TEST_CASE("a published room is recorded, viewable, and finalized on shutdown", "
     // Both tracks arrive and the recording starts with both.
     REQUIRE(wait_until(
         [&] {
-            auto recording = f.on_media([&] {
-                const auto* p = f.registry->find_publisher("town-hall", session);
-                return p != nullptr && p->recorder() != nullptr;
-            });
+            auto recording = f.on_media(
+                [&] { return f.registry->recording_of("town-hall", session) != nullptr; });
             return recording.is_ok() && *recording;
         },
         10s));
@@ -166,6 +164,19 @@ TEST_CASE("a published room is recorded, viewable, and finalized on shutdown", "
     REQUIRE(manifest->files_size() == 1);
     CHECK(manifest->files(0).bytes() > 10000);
     CHECK(manifest->files(0).sha256().size() == 64);
+
+    // The room's session manifest lists the publisher's recording, finalized with the room.
+    std::vector<std::filesystem::path> sessions;
+    for (const auto& file : std::filesystem::directory_iterator(f.dir.path() / "recordings" /
+                                                                "town-hall" / "sessions")) {
+        sessions.push_back(file.path());
+    }
+    REQUIRE(sessions.size() == 1);
+    auto room_session = conf::read_session_manifest(sessions[0]);
+    REQUIRE(room_session.is_ok());
+    CHECK(room_session->state() == conf::RecordingManifest::FINALIZED);
+    REQUIRE(room_session->recordings_size() == 1);
+    CHECK(room_session->recordings(0).id() == session);
 
     REQUIRE(f.on_media([&] {
                  viewer->client.reset();

@@ -1,3 +1,4 @@
+#include "recording/manifest_store.hpp"
 #include "room/room.hpp"
 
 #include "support/temp_dir.hpp"
@@ -250,4 +251,77 @@ TEST_CASE("a subscriber that stops reading does not change what the others get",
     f.drop(*c);
     f.drop(*b);
     f.drop(*a);
+}
+
+TEST_CASE("a recording room records each participant into its own file, one session manifest "
+          "lists them",
+          "[room][recording]") {
+    conf::test::TempDir recordings;
+    Fixture f;
+    // A second room, on the same engine, that records.
+    std::unique_ptr<Room> recorded;
+    REQUIRE(f.on_media([&] {
+                 conf::RoomOptions options;
+                 options.name = "minutes";
+                 conf::RecorderOptions recording;
+                 recording.output_dir = recordings.path();
+                 recording.container = conf::RecordingContainer::kMatroska;
+                 recording.min_free_bytes = 1 << 20;
+                 options.recording = recording;
+                 recorded = std::make_unique<Room>(f.engine->impl(), options, f.log);
+                 f.room.swap(recorded); // join() below goes to the recording room
+             }).is_ok());
+    auto a = f.join("a");
+    auto b = f.join("b");
+    CHECK(eventually(
+        [&] {
+            return f
+                .on_media([&] {
+                    return f.room->recorder_of("a") != nullptr &&
+                           f.room->recorder_of("b") != nullptr;
+                })
+                .value();
+        },
+        15s));
+    std::this_thread::sleep_for(2s);
+
+    auto left = std::make_shared<std::promise<void>>();
+    auto remaining = std::make_shared<int>(2);
+    REQUIRE(f.on_media([&] {
+                 for (const char* id : {"a", "b"}) {
+                     (void)f.room->remove(id, "left", [left, remaining] {
+                         if (--*remaining == 0) {
+                             left->set_value();
+                         }
+                     });
+                 }
+             }).is_ok());
+    REQUIRE(left->get_future().wait_for(15s) == std::future_status::ready);
+    std::filesystem::path session_file;
+    REQUIRE(f.on_media([&] {
+                 REQUIRE(f.room->idle());
+                 REQUIRE(f.room->session() != nullptr);
+                 session_file = f.room->session()->file();
+                 f.room->finish();
+             }).is_ok());
+
+    auto session = conf::read_session_manifest(session_file);
+    REQUIRE(session.is_ok());
+    CHECK(session->state() == conf::RecordingManifest::FINALIZED);
+    CHECK(session->room() == "minutes");
+    REQUIRE(session->recordings_size() == 2);
+    for (const auto& entry : session->recordings()) {
+        auto manifest = conf::read_manifest(session_file.parent_path() / entry.manifest());
+        REQUIRE(manifest.is_ok());
+        INFO("participant " << entry.participant());
+        CHECK(manifest->state() == conf::RecordingManifest::FINALIZED);
+        CHECK(manifest->tracks_size() == 2); // audio and video in one file
+        CHECK(manifest->duration_ns() > 1'500'000'000);
+        REQUIRE(manifest->files_size() == 1);
+        CHECK(manifest->files(0).bytes() > 10000);
+        CHECK(manifest->files(0).sha256().size() == 64);
+    }
+    f.drop(*b);
+    f.drop(*a);
+    REQUIRE(f.on_media([&] { recorded.reset(); }).is_ok());
 }
