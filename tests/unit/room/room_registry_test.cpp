@@ -1,6 +1,7 @@
 #include "recording/manifest_store.hpp"
 #include "room/room_registry.hpp"
 
+#include "support/eventually.hpp"
 #include "support/temp_dir.hpp"
 #include "support/webrtc_publisher.hpp"
 
@@ -94,18 +95,6 @@ conf::Result<conf::SessionInfo> wait_outcome(Peer& peer) {
     return future.get();
 }
 
-template <typename Predicate>
-bool wait_until(Predicate predicate, std::chrono::milliseconds timeout) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (predicate()) {
-            return true;
-        }
-        std::this_thread::sleep_for(50ms);
-    }
-    return predicate();
-}
-
 } // namespace
 
 TEST_CASE("a published room is recorded, viewable, and finalized on shutdown", "[room]") {
@@ -120,7 +109,7 @@ TEST_CASE("a published room is recorded, viewable, and finalized on shutdown", "
     CHECK(session.size() == 32);
 
     // Both tracks arrive and the recording starts with both.
-    REQUIRE(wait_until(
+    REQUIRE(conf::test::eventually(
         [&] {
             auto recording = f.on_media(
                 [&] { return f.registry->recording_of("town-hall", session) != nullptr; });
@@ -145,7 +134,8 @@ TEST_CASE("a published room is recorded, viewable, and finalized on shutdown", "
          }).is_ok());
     auto viewed = wait_outcome(*viewer);
     REQUIRE(viewed.is_ok());
-    CHECK(wait_until([&] { return viewer->client->decoded_video_frames() >= 30; }, 15s));
+    CHECK(
+        conf::test::eventually([&] { return viewer->client->decoded_video_frames() >= 30; }, 15s));
     CHECK(f.on_media([&] { return f.registry->session_count(); }).value() == 2);
 
     std::this_thread::sleep_for(2s); // record a little more than the start-up
@@ -233,7 +223,7 @@ TEST_CASE("a garbage offer is refused and the session does not linger", "[room]"
     });
     CHECK(status.code() == StatusCode::kInvalidArgument);
     // The refused session is taken down on the next turn of the media thread.
-    CHECK(wait_until(
+    CHECK(conf::test::eventually(
         [&] { return f.on_media([&] { return f.registry->session_count(); }).value() == 0; }, 2s));
 }
 
@@ -251,7 +241,7 @@ TEST_CASE("a publisher sending far above max_publisher_video_kbps is ended", "[r
     CHECK(f.on_media([&] { return f.registry->session_count(); }).value() == 1);
 
     // One 5 s window of measurements, then the session goes.
-    CHECK(wait_until(
+    CHECK(conf::test::eventually(
         [&] { return f.on_media([&] { return f.registry->session_count(); }).value() == 0; }, 15s));
     REQUIRE(f.on_media([&] { publisher->client.reset(); }).is_ok());
 }

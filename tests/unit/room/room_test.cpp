@@ -1,6 +1,7 @@
 #include "recording/manifest_store.hpp"
 #include "room/room.hpp"
 
+#include "support/eventually.hpp"
 #include "support/temp_dir.hpp"
 #include "support/webrtc_publisher.hpp"
 
@@ -151,18 +152,6 @@ struct Fixture {
     }
 };
 
-template <typename Predicate>
-bool eventually(Predicate predicate, std::chrono::milliseconds timeout) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!predicate()) {
-        if (std::chrono::steady_clock::now() > deadline) {
-            return false;
-        }
-        std::this_thread::sleep_for(50ms);
-    }
-    return true;
-}
-
 } // namespace
 
 TEST_CASE("three participants each decode the two others, and a leaver's tracks go away",
@@ -173,9 +162,10 @@ TEST_CASE("three participants each decode the two others, and a leaver's tracks 
     auto c = f.join("c");
 
     for (Client* client : {a.get(), b.get(), c.get()}) {
-        CHECK(eventually([&] { return client->peer->video_streams_decoding(10) == 2; }, 25s));
+        CHECK(conf::test::eventually([&] { return client->peer->video_streams_decoding(10) == 2; },
+                                     25s));
     }
-    CHECK(eventually([&] { return f.log.count("published") == 6; }, 5s));
+    CHECK(conf::test::eventually([&] { return f.log.count("published") == 6; }, 5s));
     CHECK(f.log.count("joined") == 3);
     CHECK(a->peer->decoded_audio_buffers() > 0);
     auto members = f.on_media([&] { return f.room->members(); });
@@ -190,7 +180,7 @@ TEST_CASE("three participants each decode the two others, and a leaver's tracks 
     REQUIRE(f.on_media([&] { return f.room->remove("c", "left"); }).is_ok());
     CHECK(f.log.count("unpublished c") == 2);
     CHECK(f.log.count("left c left") == 1);
-    CHECK(eventually(
+    CHECK(conf::test::eventually(
         [&] {
             return f.on_media([&] { return !a->lists_member("c") && !b->lists_member("c"); })
                 .value();
@@ -219,7 +209,8 @@ TEST_CASE("a subscriber that stops reading does not change what the others get",
     auto b = f.join("b");
     auto c = f.join("c");
     for (Client* client : {b.get(), c.get()}) {
-        CHECK(eventually([&] { return client->peer->video_streams_decoding(10) == 2; }, 25s));
+        CHECK(conf::test::eventually([&] { return client->peer->video_streams_decoding(10) == 2; },
+                                     25s));
     }
     auto frames_in = [&](Client& client, std::chrono::milliseconds window) {
         int before = client.peer->decoded_video_frames();
@@ -273,7 +264,7 @@ TEST_CASE("a recording room records each participant into its own file, one sess
              }).is_ok());
     auto a = f.join("a");
     auto b = f.join("b");
-    CHECK(eventually(
+    CHECK(conf::test::eventually(
         [&] {
             return f
                 .on_media([&] {

@@ -2,6 +2,7 @@
 #include "webrtc/endpoint.hpp"
 #include "webrtc/in_process_signaller.hpp"
 
+#include "support/eventually.hpp"
 #include "support/temp_dir.hpp"
 #include "support/webrtc_publisher.hpp"
 
@@ -389,18 +390,6 @@ struct OfferedPeer {
     }
 };
 
-template <typename Predicate>
-bool eventually(Predicate predicate, std::chrono::milliseconds timeout) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!predicate()) {
-        if (std::chrono::steady_clock::now() > deadline) {
-            return false;
-        }
-        std::this_thread::sleep_for(50ms);
-    }
-    return true;
-}
-
 } // namespace
 
 TEST_CASE("an offering endpoint receives into its slots and forwards tracks added by "
@@ -442,9 +431,9 @@ TEST_CASE("an offering endpoint receives into its slots and forwards tracks adde
                  x.endpoint->negotiate();
                  return conf::Status::ok();
              }).is_ok());
-    CHECK(eventually([&] { return y.client->video_streams_decoding(10) == 1; }, 15s));
-    CHECK(eventually([&] { return x.client->video_streams_decoding(10) == 1; }, 15s));
-    CHECK(eventually([&] { return x.client->decoded_audio_buffers() > 10; }, 15s));
+    CHECK(conf::test::eventually([&] { return y.client->video_streams_decoding(10) == 1; }, 15s));
+    CHECK(conf::test::eventually([&] { return x.client->video_streams_decoding(10) == 1; }, 15s));
+    CHECK(conf::test::eventually([&] { return x.client->decoded_audio_buffers() > 10; }, 15s));
     CHECK(y.client->answers() == 2);
     // The forwarded m-line announces the publisher's SSRC (how bundled m-lines are told apart).
     CHECK_THAT(y.tap.answer, Catch::Contains("a=sendonly") && Catch::Contains("a=ssrc:"));
@@ -454,7 +443,7 @@ TEST_CASE("an offering endpoint receives into its slots and forwards tracks adde
                  y.endpoint->stop_forwarding(x_to_y);
                  y.endpoint->negotiate();
              }).is_ok());
-    CHECK(eventually([&] { return y.client->answers() == 3; }, 10s));
+    CHECK(conf::test::eventually([&] { return y.client->answers() == 3; }, 10s));
     CHECK_THAT(y.tap.answer, Catch::Contains("a=inactive"));
     std::this_thread::sleep_for(500ms);
     int before = y.client->decoded_video_frames();
