@@ -75,6 +75,7 @@ void Participant::unsubscribe(const std::string& track_id) {
     if (it == subscriptions_.end()) {
         return;
     }
+    log_forwarding(it->first, *it->second.track);
     endpoint_->stop_forwarding(it->second.track);
     subscriptions_.erase(it);
     if (!closed_) {
@@ -113,9 +114,19 @@ void Participant::on_endpoint_failed(Endpoint& /*endpoint*/, const Status& error
     }
 }
 
+void Participant::log_forwarding(const std::string& track_id, const SendTrack& track) const {
+    if (track.dropped() > 0) {
+        logger_.warn("forwarded {}: {} packets, {} dropped (this peer could not keep up)", track_id,
+                     track.packets(), track.dropped());
+    } else {
+        logger_.debug("forwarded {}: {} packets", track_id, track.packets());
+    }
+}
+
 void Participant::close(std::function<void()> done) {
     closed_ = true;
     for (auto& [track_id, subscription] : subscriptions_) {
+        log_forwarding(track_id, *subscription.track);
         endpoint_->stop_forwarding(subscription.track);
     }
     subscriptions_.clear();

@@ -74,6 +74,8 @@ class Participant final : public SignallingPeer, private Endpoint::Listener, pri
     void send_candidate(const IceCandidate& /*candidate*/) override {}
     void send_error(const Status& error) override { remote_.send_error(error); }
 
+    void log_forwarding(const std::string& track_id, const SendTrack& track) const;
+
     // Endpoint::Listener
     void on_track_added(Endpoint& endpoint, ReceivedTrack& track) override;
     void on_endpoint_failed(Endpoint& endpoint, const Status& error) override;

@@ -126,6 +126,16 @@ void Room::publish(const std::string& member_id, ReceivedTrack& track) {
         published.meter = std::make_shared<AudioLevelMeter>(kAudioLevelExtensionId);
         published.meter_feed = track.subscribe(published.meter);
     }
+    // Runs on a streaming thread: it touches nothing of the room there (the engine outlives
+    // every room), and the room only on the media thread, if it still exists.
+    track.on_keyframe_request([this, engine = &engine_, alive = std::weak_ptr<int>(alive_),
+                               member_id, track_id = track.id()] {
+        (void)engine->post([this, alive, member_id, track_id] {
+            if (!alive.expired()) {
+                listener_.on_keyframe_requested(*this, member_id, track_id);
+            }
+        });
+    });
     member.tracks.push_back(std::move(published));
     logger_.info("{} published {} ({} {})", member_id, track.id(), to_string(track.kind()),
                  track.codec().name);
@@ -150,6 +160,7 @@ Status Room::remove(const std::string& member_id, const std::string& reason,
     members_.erase(it);
     // Nobody may forward a track of this member once its peer goes.
     for (const Published& published : member.tracks) {
+        published.track->on_keyframe_request(nullptr);
         for (auto& [other_id, other] : members_) {
             if (other.participant) {
                 other.participant->unsubscribe(published.track->id());
@@ -297,6 +308,7 @@ void Room::on_participant_track(Participant& participant, ReceivedTrack& track) 
 
 void Room::on_participant_failed(Participant& participant, const Status& reason) {
     logger_.warn("participant {} lost: {}", participant.id(), reason.message());
+    listener_.on_member_failed(*this, participant.id(), reason);
     (void)engine_.post([this, alive = std::weak_ptr<int>(alive_), id = participant.id()] {
         if (!alive.expired() && members_.count(id) != 0) {
             (void)remove(id, "disconnected");

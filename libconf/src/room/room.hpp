@@ -66,6 +66,13 @@ class Room final : private Participant::Owner {
         virtual void on_track_muted(Room& /*room*/, const std::string& /*member_id*/,
                                     const std::string& /*track_id*/, bool /*muted*/) {}
         virtual void on_active_speaker(Room& /*room*/, const std::string& /*member_id*/) {}
+        // A subscriber asked for a keyframe of this track and the request went to its sender
+        // (rate-limited per track).
+        virtual void on_keyframe_requested(Room& /*room*/, const std::string& /*member_id*/,
+                                           const std::string& /*track_id*/) {}
+        // A member's peer failed (it is then removed with reason "disconnected").
+        virtual void on_member_failed(Room& /*room*/, const std::string& /*member_id*/,
+                                      const Status& /*reason*/) {}
     };
 
     Room(Engine::Impl& engine, RoomOptions options, Listener& listener);

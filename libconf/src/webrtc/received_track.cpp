@@ -49,6 +49,19 @@ void ReceivedTrack::FanOut::request_keyframe() {
     // RTP session.
     gst_pad_send_event(pad.get(),
                        gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
+    std::function<void()> listener;
+    {
+        std::lock_guard lock(mutex);
+        listener = keyframe_listener;
+    }
+    if (listener) {
+        listener();
+    }
+}
+
+void ReceivedTrack::on_keyframe_request(std::function<void()> listener) {
+    std::lock_guard lock(fan_out_->mutex);
+    fan_out_->keyframe_listener = std::move(listener);
 }
 
 ReceivedTrack::Subscription& ReceivedTrack::Subscription::operator=(Subscription&& other) noexcept {

@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -82,6 +83,8 @@ class ReceivedTrack {
     [[nodiscard]] Subscription subscribe(std::shared_ptr<RtpSink> sink);
     // Asks the sender for a keyframe (PLI/FIR through webrtcbin's RTCP), rate-limited.
     void request_keyframe() { fan_out_->request_keyframe(); }
+    // Called (on whatever thread asked) each time a keyframe request goes to the sender.
+    void on_keyframe_request(std::function<void()> listener);
 
   private:
     // What the probe callback touches. Shared with the probe's closure, so a callback still
@@ -102,6 +105,7 @@ class ReceivedTrack {
         std::atomic<std::uint64_t> packets{0};
         std::atomic<std::uint64_t> bytes{0};
         std::atomic<std::int64_t> last_keyframe_request_us{0};
+        std::function<void()> keyframe_listener; // under `mutex`
     };
 
     std::string id_;

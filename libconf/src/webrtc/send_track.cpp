@@ -148,7 +148,14 @@ void SendTrack::push_rtp(GstBuffer* rtp) {
         }
     }
     packets_.fetch_add(1, std::memory_order_relaxed);
-    gst_app_src_push_buffer(GST_APP_SRC(appsrc_.get()), buffer.release());
+    // The queue is full when this peer's sending thread lags: appsrc drops the oldest packet
+    // to make room (leaky); count it, the peer sees the loss as a gap.
+    auto* appsrc = GST_APP_SRC(appsrc_.get());
+    if (gst_app_src_get_current_level_bytes(appsrc) + gst_buffer_get_size(buffer.get()) >
+        kMaxQueuedBytes) {
+        dropped_.fetch_add(1, std::memory_order_relaxed);
+    }
+    gst_app_src_push_buffer(appsrc, buffer.release());
 }
 
 } // namespace conf

@@ -55,6 +55,8 @@ class SendTrack : public RtpSink {
     GstWebRTCRTPTransceiver* transceiver() const noexcept { return transceiver_.get(); }
     const Codec& codec() const noexcept { return *codec_; }
     std::uint64_t packets() const noexcept { return packets_.load(std::memory_order_relaxed); }
+    // Packets dropped because this peer's queue was full (it could not keep up).
+    std::uint64_t dropped() const noexcept { return dropped_.load(std::memory_order_relaxed); }
 
   private:
     SendTrack(std::string id, unsigned mline, const Codec& codec, guint8 payload_type)
@@ -78,6 +80,7 @@ class SendTrack : public RtpSink {
     std::mutex subscription_mutex_; // the probe's streaming thread vs attach/detach
     ReceivedTrack::Subscription subscription_;
     std::atomic<std::uint64_t> packets_{0};
+    std::atomic<std::uint64_t> dropped_{0};
 };
 
 } // namespace conf

@@ -45,6 +45,9 @@ struct EventLog : Room::Listener {
     void on_track_muted(Room&, const std::string& id, const std::string&, bool muted) override {
         add(std::string(muted ? "muted " : "unmuted ") + id);
     }
+    void on_keyframe_requested(Room&, const std::string& id, const std::string&) override {
+        add("keyframe " + id);
+    }
 };
 
 // The room protocol in-process: offers from the participant go to a webrtcbin client that
@@ -167,6 +170,9 @@ TEST_CASE("three participants each decode the two others, and a leaver's tracks 
     }
     CHECK(conf::test::eventually([&] { return f.log.count("published") == 6; }, 5s));
     CHECK(f.log.count("joined") == 3);
+    // New subscribers asked each publisher for a keyframe.
+    CHECK(f.log.count("keyframe a") >= 1);
+    CHECK(f.log.count("keyframe c") >= 1);
     CHECK(a->peer->decoded_audio_buffers() > 0);
     auto members = f.on_media([&] { return f.room->members(); });
     REQUIRE(members.is_ok());
