@@ -13,111 +13,21 @@
 
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
-const { spawn, execFileSync } = require('node:child_process');
+const { execFileSync } = require('node:child_process');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { chromium } = require('playwright-core');
+const {
+  FFPROBE_PATH, OUTPUT_DIR, launchOptions, checkTools, sleep, startConfd,
+  makeDirs, removeTmp, watchPage,
+} = require('./support');
 
-const CONFD_PATH = process.env.CONFD_PATH;
-const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const FFPROBE_PATH = process.env.FFPROBE_PATH || 'ffprobe';
-const OUTPUT_DIR = process.env.BROWSER_TEST_OUTPUT_DIR || path.join(__dirname, 'test-output');
 const PUBLISH_MS = 5000;
 
-// Chromium keeps only the last --disable-features, so this one repeats what Playwright's own
-// (which it replaces) turns off to keep Chromium quiet and predictable.
-const DISABLED_FEATURES = [
-  // Host candidates as addresses, not .local names that libnice cannot resolve.
-  'WebRtcHideLocalIpsWithMdns',
-  // From Playwright's list: no calls to outside hosts, no surprises in screenshots.
-  'OptimizationHints', 'NetworkTimeServiceQuerying', 'AimEnabled', 'PreconnectToSearch',
-  'MediaRouter', 'LensOverlay', 'PaintHolding', 'HttpsUpgrades',
-  'HttpsFirstBalancedModeAutoEnable', 'DestroyProfileOnBrowserClose',
-  'AvoidUnnecessaryBeforeUnloadCheckSync', 'ThirdPartyStoragePartitioning',
-];
-const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream=fps=30',
-  '--allow-loopback-in-peer-connection', '--autoplay-policy=no-user-gesture-required',
-  '--disable-features=' + DISABLED_FEATURES.join(','),
-];
-
-// Every confd this file started, so none outlives the test process, however it ends.
-const children = new Set();
-process.on('exit', () => {
-  for (const child of children) child.kill('SIGKILL');
-});
-
-function checkTools() {
-  assert.ok(CONFD_PATH, 'CONFD_PATH must name the confd binary to test');
-  assert.ok(fs.existsSync(CONFD_PATH), `CONFD_PATH ${CONFD_PATH} does not exist`);
-  assert.ok(fs.existsSync(CHROMIUM_PATH),
-            `${CHROMIUM_PATH} does not exist: install Debian's chromium package`);
-  try {
-    execFileSync(FFPROBE_PATH, ['-version'], { stdio: 'ignore' });
-  } catch (e) {
-    assert.fail(`cannot run ${FFPROBE_PATH}: install Debian's ffmpeg package (${e.message})`);
-  }
-}
-
-function sleep(ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-// A confd child with its output in `logDir`; resolves once it prints its listening line.
-async function startConfd(dataDir, logDir) {
-  const args = ['--http', '127.0.0.1:0', '--grpc', '127.0.0.1:0', '--data-dir', dataDir,
-                '--profile', 'recorder'];
-  const stderr = fs.openSync(path.join(logDir, 'confd.stderr'), 'w');
-  const child = spawn(CONFD_PATH, args, { stdio: ['ignore', 'pipe', stderr] });
-  fs.closeSync(stderr);
-  children.add(child);
-  const exited = new Promise((resolve) => {
-    child.on('exit', (code, signal) => {
-      children.delete(child);
-      resolve({ code, signal });
-    });
-  });
-  let stdout = '';
-  child.stdout.on('data', (chunk) => {
-    stdout += chunk;
-    fs.appendFileSync(path.join(logDir, 'confd.stdout'), chunk);
-  });
-  const url = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`confd did not start in 10 s: ${stdout}`));
-    }, 10000);
-    child.stdout.on('data', () => {
-      const match = /confd listening on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(stdout);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    });
-    exited.then(({ code, signal }) => {
-      clearTimeout(timer);
-      reject(new Error(`confd exited (${code ?? signal}) before listening; see ${logDir}`));
-    });
-  });
-  return {
-    url,
-    running: () => child.exitCode === null && child.signalCode === null,
-    // The exit code, or null if confd did not exit within `ms`.
-    async terminate(ms) {
-      child.kill('SIGTERM');
-      const result = await Promise.race([exited, sleep(ms).then(() => null)]);
-      return result && (result.code ?? 128 + os.constants.signals[result.signal]);
-    },
-    kill() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      return exited;
-    },
-  };
-}
+// confd records every publisher; the recordings are checked with ffprobe.
+const CONFD_ARGS = ['--profile', 'recorder'];
 
 function findManifests(dir) {
   const found = [];
@@ -151,10 +61,7 @@ function ffprobe(file) {
 
 // A browser test's directories and its cleanup(), which tears down whatever start() got to.
 function makeEnv(name) {
-  const outDir = path.join(OUTPUT_DIR, name);
-  fs.rmSync(outDir, { recursive: true, force: true });
-  fs.mkdirSync(outDir, { recursive: true });
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `confd-browser-${name}-`));
+  const { outDir, tmp } = makeDirs(name, `confd-browser-${name}-`);
   const dataDir = path.join(tmp, 'data');
   const env = { outDir, tmp, dataDir, confd: null, context: null, page: null };
   env.cleanup = async (passed) => {
@@ -164,8 +71,7 @@ function makeEnv(name) {
     if (!passed && fs.existsSync(dataDir)) {
       fs.cpSync(dataDir, path.join(outDir, 'data'), { recursive: true });
     }
-    // Chromium's helpers may still be closing files in the profile: retry a little.
-    fs.rmSync(tmp, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+    removeTmp(tmp);
   };
   return env;
 }
@@ -173,39 +79,19 @@ function makeEnv(name) {
 // confd, then Chromium with the page's requests and errors watched.
 async function start(env) {
   const { tmp, dataDir, outDir } = env;
-  env.confd = await startConfd(dataDir, outDir);
+  env.confd = await startConfd(dataDir, outDir, CONFD_ARGS);
   env.context = await chromium.launchPersistentContext(path.join(tmp, 'chromium-profile'), {
-    executablePath: CHROMIUM_PATH,
-    headless: true,
-    args: CHROMIUM_ARGS,
-    // Playwright mutes audio by default; the recording must carry the fake microphone.
-    ignoreDefaultArgs: ['--mute-audio'],
+    ...launchOptions({ fps: 30 }),
     viewport: { width: 900, height: 1000 },
   });
   env.page = env.context.pages()[0] ?? await env.context.newPage();
-  const origin = new URL(env.confd.url).origin;
   env.foreignRequests = [];
   env.pageErrors = [];
-  env.page.on('request', (request) => {
-    if (new URL(request.url()).origin !== origin) env.foreignRequests.push(request.url());
-  });
-  env.page.on('pageerror', (error) => env.pageErrors.push(String(error)));
-  // The browser asks for /favicon.ico by itself (confd has none: 404, and a console line).
-  const favicon = (url) => new URL(url).pathname === '/favicon.ico';
-  env.page.on('response', (response) => {
-    if (response.status() >= 400 && !favicon(response.url())) {
-      env.pageErrors.push(`${response.status()} ${response.url()}`);
-    }
-  });
-  env.page.on('console', (message) => {
-    if (message.type() === 'error' && !favicon(message.location().url || origin)) {
-      env.pageErrors.push('console: ' + message.text());
-    }
-  });
+  watchPage(env.page, env, { origin: new URL(env.confd.url).origin });
 }
 
 async function runTest(t, name, body) {
-  checkTools();
+  checkTools({ ffprobe: true });
   const env = makeEnv(name);
   t.diagnostic(`output: ${env.outDir}`);
   let passed = false;
@@ -291,13 +177,13 @@ async function publishAndRecord(t, env, { room, codec, ffprobeCodec, extension }
 }
 
 test('GET /publish serves the self-contained page with strict headers', async () => {
-  checkTools();
+  checkTools({ ffprobe: true });
   const outDir = path.join(OUTPUT_DIR, 'page');
   fs.mkdirSync(outDir, { recursive: true });
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'confd-browser-page-'));
   let confd = null;
   try {
-    confd = await startConfd(path.join(tmp, 'data'), outDir);
+    confd = await startConfd(path.join(tmp, 'data'), outDir, CONFD_ARGS);
     for (const p of ['publish', 'publish/', 'publish/room-1', 'publish/room-1/']) {
       const response = await fetch(confd.url + p);
       assert.equal(response.status, 200, p);
@@ -320,7 +206,7 @@ test('GET /publish serves the self-contained page with strict headers', async ()
     assert.equal(await confd.terminate(5000), 0);
   } finally {
     if (confd) await confd.kill();
-    fs.rmSync(tmp, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+    removeTmp(tmp);
   }
 });
 

@@ -12,15 +12,12 @@
 
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
-const { spawn } = require('node:child_process');
-const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
 const { chromium } = require('playwright-core');
-
-const CONFD_PATH = process.env.CONFD_PATH;
-const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const OUTPUT_DIR = process.env.BROWSER_TEST_OUTPUT_DIR || path.join(__dirname, 'test-output');
+const {
+  launchOptions, killOnExit, checkTools, sleep, waitFor, startConfd, makeDirs, removeTmp,
+  watchPage,
+} = require('./support');
 
 const JOIN_MS = 15000;            // Join clicked → the page is in the room (welcome received)
 const DECODE_MS = 20000;          // joined → video decoded from every other participant
@@ -33,119 +30,12 @@ const KILLED_REMOVAL_MS = 5000;   // browser killed (its socket closes) → the 
 const CONSENT_REMOVAL_MS = 30000;
 const CONSENT_CHECK_MS = 5000;
 
-// Chromium keeps only the last --disable-features, so this one repeats what Playwright's own
-// (which it replaces) turns off to keep Chromium quiet and predictable.
-const DISABLED_FEATURES = [
-  // Host candidates as addresses, not .local names that libnice cannot resolve.
-  'WebRtcHideLocalIpsWithMdns',
-  // From Playwright's list: no calls to outside hosts, no surprises in screenshots.
-  'OptimizationHints', 'NetworkTimeServiceQuerying', 'AimEnabled', 'PreconnectToSearch',
-  'MediaRouter', 'LensOverlay', 'PaintHolding', 'HttpsUpgrades',
-  'HttpsFirstBalancedModeAutoEnable', 'DestroyProfileOnBrowserClose',
-  'AvoidUnnecessaryBeforeUnloadCheckSync', 'ThirdPartyStoragePartitioning',
-];
-const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  // 15 fps: three or four Chromiums encode and decode at once on this machine's 2 cores.
-  '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream=fps=15',
-  '--allow-loopback-in-peer-connection', '--autoplay-policy=no-user-gesture-required',
-  '--disable-features=' + DISABLED_FEATURES.join(','),
-];
-const LAUNCH_OPTIONS = {
-  executablePath: CHROMIUM_PATH,
-  headless: true,
-  args: CHROMIUM_ARGS,
-  // Playwright mutes audio by default; the fake microphones' beeps are part of the room.
-  ignoreDefaultArgs: ['--mute-audio'],
-};
-
-// Every confd and browser this file started, so none outlives the test process.
-const children = new Set();
-process.on('exit', () => {
-  for (const kill of children) kill();
-});
-
-function checkTools() {
-  assert.ok(CONFD_PATH, 'CONFD_PATH must name the confd binary to test');
-  assert.ok(fs.existsSync(CONFD_PATH), `CONFD_PATH ${CONFD_PATH} does not exist`);
-  assert.ok(fs.existsSync(CHROMIUM_PATH),
-            `${CHROMIUM_PATH} does not exist: install Debian's chromium package`);
-}
-
-function sleep(ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-// Polls `probe` until it returns something truthy; fails after `ms` with `what`.
-async function waitFor(probe, ms, what) {
-  const deadline = Date.now() + ms;
-  let last;
-  for (;;) {
-    last = await probe();
-    if (last) return last;
-    if (Date.now() > deadline) assert.fail(`${what}: not within ${ms} ms`);
-    await sleep(250);
-  }
-}
-
-// A confd child with its output in `logDir`; resolves once it prints its listening line.
-async function startConfd(dataDir, logDir) {
-  const args = ['--http', '127.0.0.1:0', '--grpc', '127.0.0.1:0', '--data-dir', dataDir];
-  const stderr = fs.openSync(path.join(logDir, 'confd.stderr'), 'w');
-  const child = spawn(CONFD_PATH, args, { stdio: ['ignore', 'pipe', stderr] });
-  fs.closeSync(stderr);
-  const killChild = () => child.kill('SIGKILL');
-  children.add(killChild);
-  const exited = new Promise((resolve) => {
-    child.on('exit', (code, signal) => {
-      children.delete(killChild);
-      resolve({ code, signal });
-    });
-  });
-  let stdout = '';
-  child.stdout.on('data', (chunk) => {
-    stdout += chunk;
-    fs.appendFileSync(path.join(logDir, 'confd.stdout'), chunk);
-  });
-  const url = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`confd did not start in 10 s: ${stdout}`));
-    }, 10000);
-    child.stdout.on('data', () => {
-      const match = /confd listening on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(stdout);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    });
-    exited.then(({ code, signal }) => {
-      clearTimeout(timer);
-      reject(new Error(`confd exited (${code ?? signal}) before listening; see ${logDir}`));
-    });
-  });
-  return {
-    url,
-    // The exit code, or null if confd did not exit within `ms`.
-    async terminate(ms) {
-      child.kill('SIGTERM');
-      const result = await Promise.race([exited, sleep(ms).then(() => null)]);
-      return result && (result.code ?? 128 + os.constants.signals[result.signal]);
-    },
-    kill() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      return exited;
-    },
-  };
-}
+// 15 fps: three or four Chromiums encode and decode at once on this machine's 2 cores.
+const LAUNCH_OPTIONS = launchOptions({ fps: 15 });
 
 // A test's directories and its cleanup(), which tears down whatever it started.
 function makeEnv(name) {
-  const outDir = path.join(OUTPUT_DIR, 'room-' + name);
-  fs.rmSync(outDir, { recursive: true, force: true });
-  fs.mkdirSync(outDir, { recursive: true });
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `confd-room-${name}-`));
+  const { outDir, tmp } = makeDirs('room-' + name, `confd-room-${name}-`);
   const env = {
     outDir, tmp, confd: null, browsers: [], servers: [], pageErrors: [], foreignRequests: [],
   };
@@ -153,7 +43,7 @@ function makeEnv(name) {
     for (const browser of env.browsers) await browser.close().catch(() => {});
     for (const server of env.servers) await server.kill().catch(() => {});
     if (env.confd) await env.confd.kill();
-    fs.rmSync(tmp, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+    removeTmp(tmp);
   };
   return env;
 }
@@ -186,11 +76,10 @@ async function launchKillableBrowser(env) {
   const pid = server.process().pid;
   // Playwright starts Chromium detached: its pid leads a group holding every helper process
   // (renderers, network service), so a signal to the group reaches them all.
-  const killGroup = () => {
+  const forget = killOnExit(() => {
     try { process.kill(-pid, 'SIGKILL'); } catch (e) { /* gone already */ }
-  };
-  children.add(killGroup);
-  server.process().on('exit', () => children.delete(killGroup));
+  });
+  server.process().on('exit', forget);
   const browser = await chromium.connect(server.wsEndpoint());
   return { browser, pid, signal: (name) => process.kill(-pid, name) };
 }
@@ -200,24 +89,9 @@ async function newPage(env, browser, label) {
   const context = await browser.newContext({ viewport: { width: 1000, height: 640 } });
   const page = await context.newPage();
   const origin = new URL(env.confd.url).origin;
-  page.on('request', (request) => {
-    const url = new URL(request.url());
-    if (url.origin !== origin && url.origin !== origin.replace(/^http/, 'ws')) {
-      env.foreignRequests.push(`${label}: ${request.url()}`);
-    }
-  });
-  page.on('pageerror', (error) => env.pageErrors.push(`${label}: ${error}`));
-  // The browser asks for /favicon.ico by itself (confd has none: 404, and a console line).
-  const favicon = (url) => new URL(url).pathname === '/favicon.ico';
-  page.on('response', (response) => {
-    if (response.status() >= 400 && !favicon(response.url())) {
-      env.pageErrors.push(`${label}: ${response.status()} ${response.url()}`);
-    }
-  });
-  page.on('console', (message) => {
-    if (message.type() === 'error' && !favicon(message.location().url || origin)) {
-      env.pageErrors.push(`${label}: console: ${message.text()}`);
-    }
+  // The room's WebSocket (/ws/{room}) is confd's too.
+  watchPage(page, env, {
+    origin, origins: [origin, origin.replace(/^http/, 'ws')], prefix: `${label}: `,
   });
   return page;
 }

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Runs the browser tests (publish.test.js) the way ctest does:
-#   CONFD_PATH=build/daemon/confd bash tests/browser/run_browser_tests.sh [WORK_DIR]
+# Runs the browser tests (publish.test.js, room.test.js; support.js is their shared code) the
+# way ctest does:
+#   CONFD_PATH=build/daemon/confd bash tests/browser/run_browser_tests.sh [WORK_DIR [TEST.js ...]]
 # 1. checks every tool they need and fails loudly (never skips) when one is missing;
 # 2. installs playwright-core exactly as package-lock.json pins it into WORK_DIR/node_modules
 #    (default: beside this script), with `npm ci --offline` from npm's cache when it can and
 #    `npm ci` otherwise, and only when the lock file changed since the last install;
-# 3. runs `node --test`.
+# 3. runs `node --test` on the named test files (default: all).
 set -euo pipefail
 
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
