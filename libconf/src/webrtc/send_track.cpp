@@ -1,6 +1,7 @@
 #include "webrtc/send_track.hpp"
 
 #include "core/g_unique.hpp"
+#include "webrtc/rtp_rewrite.hpp"
 
 #include <fmt/format.h>
 #include <gst/app/gstappsrc.h>
@@ -132,21 +133,10 @@ void SendTrack::request_keyframe() {
 
 void SendTrack::push_rtp(GstBuffer* rtp) {
     GstClockTime base_time = gst_element_get_base_time(pipeline_.get());
-    GRef<GstBuffer> buffer = GRef<GstBuffer>::adopt(gst_buffer_make_writable(gst_buffer_ref(rtp)));
+    GRef<GstBuffer> buffer = rewrite_for_subscriber(rtp, payload_type_);
     GstClockTime pts = GST_BUFFER_PTS(buffer.get());
     GST_BUFFER_PTS(buffer.get()) =
         GST_CLOCK_TIME_IS_VALID(pts) && pts >= base_time ? pts - base_time : GST_CLOCK_TIME_NONE;
-
-    GstRTPBuffer header = GST_RTP_BUFFER_INIT;
-    if (gst_rtp_buffer_map(buffer.get(), GST_MAP_READ, &header)) {
-        bool same = gst_rtp_buffer_get_payload_type(&header) == payload_type_;
-        gst_rtp_buffer_unmap(&header);
-        // Rewriting copies the packet (its memory is shared with the other subscribers).
-        if (!same && gst_rtp_buffer_map(buffer.get(), GST_MAP_WRITE, &header)) {
-            gst_rtp_buffer_set_payload_type(&header, payload_type_);
-            gst_rtp_buffer_unmap(&header);
-        }
-    }
     packets_.fetch_add(1, std::memory_order_relaxed);
     // The queue is full when this peer's sending thread lags: appsrc drops the oldest packet
     // to make room (leaky); count it, the peer sees the loss as a gap.

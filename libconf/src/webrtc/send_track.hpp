@@ -1,8 +1,8 @@
 // SendTrack: the sending half of forwarding. An appsrc in a receiving peer's pipeline, fed
 // with another endpoint's RTP (it subscribes to a ReceivedTrack), linked to webrtcbin for
-// one m-line. On the way it rewrites the payload type to the one this peer offered (a copy
-// of the packet only when the numbers differ) and moves PTS from the absolute clock to this
-// pipeline's running time. The queue is bounded and drops the oldest packets, so a slow
+// one m-line. On the way it rewrites the packet for this peer (rtp_rewrite: its payload
+// type, no header extensions) and moves PTS from the absolute clock to this pipeline's
+// running time. The queue is bounded and drops the oldest packets, so a slow
 // peer never holds up the sender or anyone else. Keyframe requests from this peer (PLI/FIR
 // arriving as upstream force-key-unit events) go back to the source, rate-limited there.
 #pragma once
