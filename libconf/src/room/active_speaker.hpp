@@ -17,12 +17,20 @@ namespace conf {
 
 inline constexpr int kSilentLevel = 127;
 
-class AudioLevelMeter : public RtpSink {
+// Where a room samples one audio track's level from.
+class LevelSource : public RtpSink {
+  public:
+    // The loudest level seen since the last call (kSilentLevel if none), and resets.
+    virtual int take_loudest() = 0;
+};
+
+class AudioLevelMeter : public LevelSource {
   public:
     explicit AudioLevelMeter(int extension_id) : extension_id_(extension_id) {}
     void push_rtp(GstBuffer* rtp) override; // streaming thread
-    // The loudest level seen since the last call (kSilentLevel if none), and resets.
-    int take_loudest() { return loudest_.exchange(kSilentLevel, std::memory_order_relaxed); }
+    int take_loudest() override {
+        return loudest_.exchange(kSilentLevel, std::memory_order_relaxed);
+    }
     // Packets that carried a level so far.
     std::uint64_t levels_seen() const { return seen_.load(std::memory_order_relaxed); }
 

@@ -121,9 +121,20 @@ void Room::publish(const std::string& member_id, ReceivedTrack& track) {
     Published published;
     published.track = &track;
     published.muted = member.muted[index_of(track.kind())];
-    // Levels come from the extension id this server offered, so only from participants.
+    // Participants' packets carry RFC 6464 levels under the id this server offered; other
+    // members' Opus is decoded for its level.
     if (track.kind() == MediaKind::kAudio && member.participant) {
         published.meter = std::make_shared<AudioLevelMeter>(kAudioLevelExtensionId);
+    } else if (track.kind() == MediaKind::kAudio && track.codec().name == "OPUS") {
+        auto decoder = DecodedLevelMeter::create(engine_, track.id(), track.caps());
+        if (decoder) {
+            published.meter = (*decoder)->source();
+            published.decoder = std::move(decoder).value();
+        } else {
+            logger_.warn("no audio level for {}: {}", track.id(), decoder.status().message());
+        }
+    }
+    if (published.meter) {
         published.meter_feed = track.subscribe(published.meter);
     }
     // Runs on a streaming thread: it touches nothing of the room there (the engine outlives

@@ -10,6 +10,7 @@
 
 #include "core/timer.hpp"
 #include "room/active_speaker.hpp"
+#include "room/decoded_level_meter.hpp"
 #include "room/member_recording.hpp"
 #include "room/participant.hpp"
 #include "room/session_manifest.hpp"
@@ -115,7 +116,8 @@ class Room final : private Participant::Owner {
     struct Published {
         ReceivedTrack* track = nullptr;
         bool muted = false;
-        std::shared_ptr<AudioLevelMeter> meter;
+        std::shared_ptr<LevelSource> meter;
+        std::unique_ptr<DecodedLevelMeter> decoder; // for tracks without RFC 6464 levels
         ReceivedTrack::Subscription meter_feed;
     };
     struct Member {

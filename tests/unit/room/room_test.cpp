@@ -1,5 +1,6 @@
 #include "recording/manifest_store.hpp"
 #include "room/room.hpp"
+#include "webrtc/in_process_signaller.hpp"
 
 #include "support/eventually.hpp"
 #include "support/temp_dir.hpp"
@@ -48,6 +49,7 @@ struct EventLog : Room::Listener {
     void on_keyframe_requested(Room&, const std::string& id, const std::string&) override {
         add("keyframe " + id);
     }
+    void on_active_speaker(Room&, const std::string& id) override { add("speaker " + id); }
 };
 
 // The room protocol in-process: offers from the participant go to a webrtcbin client that
@@ -321,4 +323,60 @@ TEST_CASE("a recording room records each participant into its own file, one sess
     f.drop(*b);
     f.drop(*a);
     REQUIRE(f.on_media([&] { recorded.reset(); }).is_ok());
+}
+
+namespace {
+
+// A WHIP publisher in miniature: an answering Endpoint whose tracks go into the room.
+struct OutsidePublisher : conf::Endpoint::Listener {
+    Room* room = nullptr;
+    std::string id;
+    std::unique_ptr<conf::InProcessSignaller> signaller;
+    std::unique_ptr<conf::test::WebRtcPublisher> client;
+    std::unique_ptr<conf::Endpoint> endpoint;
+
+    void on_track_added(conf::Endpoint&, conf::ReceivedTrack& track) override {
+        room->publish(id, track);
+    }
+    void on_endpoint_failed(conf::Endpoint&, const conf::Status&) override {}
+};
+
+} // namespace
+
+TEST_CASE("a member whose audio carries no RFC 6464 levels becomes the active speaker from its "
+          "decoded level",
+          "[room][speaker]") {
+    Fixture f;
+    OutsidePublisher whip;
+    REQUIRE(f.on_media([&] {
+                 auto& impl = f.engine->impl();
+                 whip.room = f.room.get();
+                 whip.id = "whip1";
+                 f.room->add_member("whip1", "whip-1", 2);
+                 whip.signaller = std::make_unique<conf::InProcessSignaller>(impl);
+                 // A webrtcbin client negotiates no audio level extension; its tone is loud.
+                 whip.client = std::make_unique<conf::test::WebRtcPublisher>(
+                     impl, conf::test::kTestPublisher);
+                 conf::EndpointOptions options;
+                 options.id = "whip1";
+                 options.room = "standup";
+                 auto created =
+                     conf::Endpoint::create(impl, options, whip.signaller->for_b(), whip);
+                 if (!created) {
+                     return created.status();
+                 }
+                 whip.endpoint = std::move(created).value();
+                 whip.signaller->connect(*whip.client, *whip.endpoint);
+                 whip.client->start(whip.signaller->for_a());
+                 return conf::Status::ok();
+             }).is_ok());
+
+    CHECK(conf::test::eventually([&] { return f.log.count("speaker whip1") == 1; }, 15s));
+
+    REQUIRE(f.on_media([&] {
+                 (void)f.room->remove("whip1", "left");
+                 whip.endpoint->close([] {});
+                 whip.endpoint.reset();
+                 whip.client.reset();
+             }).is_ok());
 }
