@@ -24,11 +24,11 @@ const DECODE_MS = 20000;          // joined → video decoded from every other p
 const LEAVE_SEEN_MS = 5000;       // Leave clicked → the others have dropped the tile
 const RENEGOTIATE_MS = 10000;     // a track went away → the next offer no longer lists it
 const KILLED_REMOVAL_MS = 5000;   // browser killed (its socket closes) → the others drop it
-// Browser frozen (socket open, ICE silent) → the others drop it: confd ends a peer whose ICE
-// consent (RFC 7675) has expired, 30 s after the last answered check; checks go out about
-// every 5 s, so expiry is noticed up to one interval later.
-const CONSENT_REMOVAL_MS = 30000;
-const CONSENT_CHECK_MS = 5000;
+// Browser frozen (socket open, nothing sent) → the others drop it: confd ends a peer from
+// which nothing has arrived for webrtc.silence_timeout_ms (15 s by default; webrtcbin 1.22
+// runs no RFC 7675 consent checks, so confd watches the packets) and checks once a second.
+const SILENCE_REMOVAL_MS = 15000;
+const SILENCE_CHECK_MS = 5000; // the once-a-second check, the event, a loaded machine
 
 // 15 fps: three or four Chromiums encode and decode at once on this machine's 2 cores.
 const LAUNCH_OPTIONS = launchOptions({ fps: 15 });
@@ -285,10 +285,10 @@ async function removedWhenBrowserDies(t, env, room, signal, ms) {
   carolBrowser.signal('SIGKILL');
 }
 
-test('a participant whose browser freezes is removed once ICE consent expires', async (t) => {
+test('a participant whose browser freezes is removed once nothing arrives from it', async (t) => {
   // SIGSTOP: the WebSocket stays open (the kernel keeps the TCP connection), ICE goes silent.
   await runTest(t, 'frozen', (env) => removedWhenBrowserDies(
-    t, env, 'browser-frozen', 'SIGSTOP', CONSENT_REMOVAL_MS + CONSENT_CHECK_MS));
+    t, env, 'browser-frozen', 'SIGSTOP', SILENCE_REMOVAL_MS + SILENCE_CHECK_MS));
 });
 
 test('a participant whose browser is killed is removed at once', async (t) => {
