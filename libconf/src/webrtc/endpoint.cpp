@@ -596,6 +596,10 @@ Status Endpoint::add_receive_slot(MediaKind kind) {
             gst_caps_set_simple(one.get(), fmt::format("extmap-{}", kAudioLevelExtensionId).c_str(),
                                 G_TYPE_STRING, kAudioLevelExtension, nullptr);
         }
+        // Transport-wide sequence numbers: webrtcbin's RTP session answers them with TWCC
+        // feedback, from which the browser estimates the bandwidth it may use.
+        gst_caps_set_simple(one.get(), fmt::format("extmap-{}", kTransportCcExtensionId).c_str(),
+                            G_TYPE_STRING, kTransportCcExtension, nullptr);
         gst_caps_append(caps.get(), one.release());
     }
     GstWebRTCRTPTransceiver* raw = nullptr;

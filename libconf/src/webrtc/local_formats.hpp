@@ -15,6 +15,10 @@ namespace conf {
 // speaker detection reads levels without decoding.
 inline constexpr const char* kAudioLevelExtension = "urn:ietf:params:rtp-hdrext:ssrc-audio-level";
 inline constexpr int kAudioLevelExtensionId = 1;
+// Transport-wide congestion control sequence numbers, offered on every receive slot.
+inline constexpr const char* kTransportCcExtension =
+    "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01";
+inline constexpr int kTransportCcExtensionId = 3;
 
 // What a receive m-line of `kind` accepts, in preference order: VP8, H.264 constrained
 // baseline, H.264 main, VP9 for video; Opus for audio.

@@ -410,6 +410,12 @@ TEST_CASE("an offering endpoint receives into its slots and forwards tracks adde
     REQUIRE(x.collector.two_tracks.get_future().wait_for(15s) == std::future_status::ready);
     REQUIRE(y.collector.two_tracks.get_future().wait_for(15s) == std::future_status::ready);
     CHECK_THAT(x.tap.answer, Catch::Contains("a=recvonly") && !Catch::Contains("a=sendonly"));
+    // Receive slots offer transport-wide congestion control (so the browser's bandwidth
+    // estimate grows past its 300 kbps start) and, for audio, RFC 6464 levels.
+    CHECK_THAT(x.tap.answer,
+               Catch::Contains("a=extmap:3 http://www.ietf.org/id/"
+                               "draft-holmer-rmcat-transport-wide-cc-extensions-01") &&
+                   Catch::Contains("a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level"));
     CHECK(candidate_addresses(x.tap.answer) == std::set<std::string>{"127.0.0.1"});
     REQUIRE(x.collector.connected.get_future().wait_for(5s) == std::future_status::ready);
     REQUIRE(y.collector.connected.get_future().wait_for(5s) == std::future_status::ready);
