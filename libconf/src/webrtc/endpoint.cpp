@@ -334,7 +334,16 @@ void Endpoint::add_receive_transceivers(const std::vector<OfferedMedia>& media) 
         }
         auto caps = GRef<GstCaps>::adopt(gst_caps_new_empty());
         for (const OfferedFormat& format : offered.formats) {
-            gst_caps_append(caps.get(), rtp_caps_for(format).release());
+            GRef<GstCaps> one = rtp_caps_for(format);
+            // Accept transport-wide-cc under the peer's id: webrtcbin then sends the TWCC
+            // feedback browsers need to raise their send bitrate past ~300 kbps.
+            for (const auto& [id, uri] : offered.extensions) {
+                if (uri == kTransportCcExtension) {
+                    gst_caps_set_simple(one.get(), fmt::format("extmap-{}", id).c_str(),
+                                        G_TYPE_STRING, uri.c_str(), nullptr);
+                }
+            }
+            gst_caps_append(caps.get(), one.release());
         }
         GstWebRTCRTPTransceiver* raw = nullptr;
         g_signal_emit_by_name(webrtcbin_.get(), "add-transceiver",

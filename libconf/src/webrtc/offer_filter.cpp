@@ -96,9 +96,24 @@ Result<OfferedMedia> filter_media(const GstSDPMessage* sdp, GstSDPMedia* media, 
         }
     }
 
-    OfferedMedia offered{kind, "", "sendrecv", {}, {}};
+    OfferedMedia offered{kind, "", "sendrecv", {}, {}, {}};
     if (const gchar* mid = gst_sdp_media_get_attribute_val(media, "mid")) {
         offered.mid = mid;
+    }
+    // a=extmap:<id>[/<direction>] <uri> [attributes]
+    for (guint i = 0; i < gst_sdp_media_attributes_len(media); ++i) {
+        const GstSDPAttribute* attr = gst_sdp_media_get_attribute(media, i);
+        if (g_strcmp0(attr->key, "extmap") != 0 || attr->value == nullptr) {
+            continue;
+        }
+        std::string_view value = attr->value;
+        size_t space = value.find(' ');
+        int id = std::atoi(std::string(value.substr(0, space)).c_str());
+        if (space == std::string_view::npos || id < 1 || id > 255) {
+            continue;
+        }
+        std::string_view uri = value.substr(space + 1);
+        offered.extensions[id] = std::string(uri.substr(0, uri.find(' ')));
     }
     for (const char* direction : {"sendrecv", "sendonly", "recvonly", "inactive"}) {
         if (has_media_key(media, direction)) {

@@ -9,6 +9,7 @@
 #include "core/g_ref.hpp"
 #include "core/g_unique.hpp"
 
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,9 +25,10 @@ struct OfferedFormat {
 struct OfferedMedia {
     MediaKind kind;
     std::string mid;
-    std::string direction;              // "sendrecv", "sendonly", "recvonly" or "inactive"
-    std::vector<std::string> codecs;    // accepted codec names, in the offer's preference order
-    std::vector<OfferedFormat> formats; // accepted payload types (no RTX), in offer order
+    std::string direction;                 // "sendrecv", "sendonly", "recvonly" or "inactive"
+    std::vector<std::string> codecs;       // accepted codec names, in the offer's preference order
+    std::vector<OfferedFormat> formats;    // accepted payload types (no RTX), in offer order
+    std::map<int, std::string> extensions; // RTP header extensions offered: id -> URI
 
     // The first accepted payload type for `codec`, or nullptr.
     const OfferedFormat* format_for(const Codec& codec) const;

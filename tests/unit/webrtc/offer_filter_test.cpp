@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <map>
 #include <string>
 
 using conf::StatusCode;
@@ -45,6 +46,9 @@ std::string chromium_like_offer() {
            "a=sendonly\r\n"
            "a=rtcp-mux\r\n"
            "a=rtpmap:96 VP8/90000\r\n"
+           "a=extmap:3 "
+           "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01\r\n"
+           "a=extmap:4/recvonly urn:ietf:params:rtp-hdrext:sdes:mid\r\n"
            "a=rtcp-fb:96 nack\r\n"
            "a=rtcp-fb:96 nack pli\r\n"
            "a=rtpmap:97 rtx/90000\r\n"
@@ -74,6 +78,12 @@ TEST_CASE("an offer keeps only allowlisted codecs and their RTX", "[webrtc][sdp]
     CHECK(filtered->media[0].codecs == std::vector<std::string>{"OPUS"});
     CHECK(filtered->media[1].codecs == std::vector<std::string>{"VP8", "VP9", "H264"});
     CHECK(filtered->media[1].mid == "1");
+    // Header extensions are known by id, with their direction suffix dropped.
+    CHECK(filtered->media[1].extensions ==
+          std::map<int, std::string>{
+              {3, "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"},
+              {4, "urn:ietf:params:rtp-hdrext:sdes:mid"}});
+    CHECK(filtered->media[0].extensions.empty());
 
     conf::GUnique<gchar> text(gst_sdp_message_as_text(filtered->sdp.get()));
     std::string sdp = text.get();
