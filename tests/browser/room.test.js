@@ -350,10 +350,15 @@ test('confd closes the socket on protocol violations with the documented codes',
       exchange([join('Twice'), join('Twice')]),
       exchange([join('Big'), JSON.stringify({ type: 'x', pad: 'x'.repeat(1024 * 1024) })]),
       exchange([join('Polite'), JSON.stringify({ type: 'leave' })]),
+      // Not fatal: an unknown type, malformed JSON and an answer to an offer that was never
+      // made each get an error, and the session goes on until the client leaves.
+      exchange([join('Odd'), JSON.stringify({ type: 'dance' }), '{"type": "answer"',
+                JSON.stringify({ type: 'answer', revision: 7, sdp: 'v=0\r\n' }),
+                JSON.stringify({ type: 'leave' })]),
     ]);
     const codes = results.map((r) => r.close && r.close.code);
     t.diagnostic(JSON.stringify(results.map((r) => r.close)));
-    assert.deepEqual(codes, [4400, 4400, 4400, 4400, 4400, 4400, 1009, 1000]);
+    assert.deepEqual(codes, [4400, 4400, 4400, 4400, 4400, 4400, 1009, 1000, 1000]);
     for (const r of results.slice(0, 6)) assert.ok(r.close.reason, 'a 4400 says why');
     const welcome = results[7].messages[0];
     assert.equal(welcome && welcome.type, 'welcome');
@@ -361,5 +366,14 @@ test('confd closes the socket on protocol violations with the documented codes',
     assert.equal(typeof welcome.participant_id, 'string');
     assert.ok(Array.isArray(welcome.participants));
     assert.equal(results[7].close.reason, 'left');
+    const errors = results[8].messages.filter((m) => m.type === 'error');
+    t.diagnostic(JSON.stringify(errors));
+    assert.ok(errors.some((e) => e.code === 'invalid_argument' && e.in_reply_to === 'dance'),
+              'an unknown type is an invalid_argument error');
+    assert.ok(errors.some((e) => e.code === 'invalid_argument' && /JSON/.test(e.message)),
+              'malformed JSON after join is an error, not a close');
+    assert.ok(errors.some((e) => e.code === 'failed_precondition' && e.in_reply_to === 'answer'),
+              'an answer out of order is refused');
+    assert.ok(results[8].messages.some((m) => m.type === 'welcome'), 'the session went on');
   });
 });
