@@ -88,6 +88,8 @@ DecodedLevelMeter::create(Engine::Impl& engine, const std::string& name, GstCaps
                 while (level < current && !loudest.compare_exchange_weak(current, level)) {
                 }
             }
+            // A sync handler that drops a message owns it (GstBusSyncHandler's contract).
+            GRef<GstMessage>::adopt(message).reset();
             return GST_BUS_DROP;
         },
         new std::shared_ptr<std::atomic<int>>(meter->feed_->loudest),
