@@ -13,6 +13,7 @@
 #include <catch2/catch.hpp>
 #include <openssl/evp.h>
 
+#include <atomic>
 #include <csignal>
 #include <fstream>
 #include <future>
@@ -42,6 +43,7 @@ struct HttpSignaller : conf::Signaller {
     std::string url;
     std::promise<conf::test::HttpResponse> response;
     std::thread poster;
+    std::atomic<bool> offered{false};
 
     ~HttpSignaller() override {
         if (poster.joinable()) {
@@ -49,6 +51,7 @@ struct HttpSignaller : conf::Signaller {
         }
     }
     void send_description(const conf::SessionDescription& description) override {
+        offered = true;
         poster = std::thread([this, offer = description.sdp] {
             conf::test::HttpResponse r;
             try {
@@ -101,7 +104,10 @@ struct Client {
     }
     conf::test::HttpResponse wait_response() {
         auto future = signaller.response.get_future();
-        REQUIRE(future.wait_for(20s) == std::future_status::ready);
+        // The offer is made once the client's encoders run, then POSTed (15 s timeout).
+        bool ready = future.wait_for(30s) == std::future_status::ready;
+        INFO("the client " << (signaller.offered ? "sent its offer" : "never made an offer"));
+        REQUIRE(ready);
         return future.get();
     }
 };

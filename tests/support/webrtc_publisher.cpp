@@ -137,14 +137,6 @@ void WebRtcPublisher::start(Signaller& signaller) {
             if (self.answering_) {
                 return; // the other side offers
             }
-            // Like browsers: offer NACK and retransmit what the other side reports lost.
-            GArray* raw = nullptr;
-            g_signal_emit_by_name(self.webrtcbin_.get(), "get-transceivers", &raw);
-            auto transceivers = GRef<GArray>::adopt(raw);
-            for (guint i = 0; transceivers && i < transceivers->len; ++i) {
-                g_object_set(g_array_index(transceivers.get(), GstWebRTCRTPTransceiver*, i),
-                             "do-nack", TRUE, nullptr);
-            }
             g_signal_emit_by_name(
                 self.webrtcbin_.get(), "create-offer", nullptr,
                 make_promise([&self, alive = std::weak_ptr<int>(self.alive_)](GstPromise* p) {
@@ -172,6 +164,15 @@ void WebRtcPublisher::start(Signaller& signaller) {
             IceCandidate c{mline, candidate};
             post([c](WebRtcPublisher& self) { self.signaller_->send_candidate(c); });
         }));
+    // Like browsers: offer NACK and retransmit what the other side reports lost. Set before
+    // PLAYING, so nothing about it can touch negotiation.
+    GArray* raw = nullptr;
+    g_signal_emit_by_name(webrtcbin_.get(), "get-transceivers", &raw);
+    auto transceivers = GRef<GArray>::adopt(raw);
+    for (guint i = 0; transceivers && i < transceivers->len; ++i) {
+        g_object_set(g_array_index(transceivers.get(), GstWebRTCRTPTransceiver*, i), "do-nack",
+                     TRUE, nullptr);
+    }
     gst_element_set_state(pipeline_.get(), GST_STATE_PLAYING);
 }
 
