@@ -25,7 +25,6 @@ class RoomSocketHandler {
     void accept(SoupWebsocketConnection* connection, std::string_view path);
     // Closes every socket with `code` (the server is stopping).
     void close_all(int code, const std::string& reason);
-    std::size_t size() const noexcept { return sockets_.size(); }
 
   private:
     Engine& engine_;

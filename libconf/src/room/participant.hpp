@@ -49,9 +49,6 @@ class Participant final : public SignallingPeer, private Endpoint::Listener, pri
     // effect with the next offer, which they ask for.
     Status subscribe(const std::string& member_id, ReceivedTrack& track);
     void unsubscribe(const std::string& track_id);
-    bool subscribed(const std::string& track_id) const {
-        return subscriptions_.count(track_id) != 0;
-    }
 
     // Closes the peer; `done` runs on the media thread once it is down.
     void close(std::function<void()> done);

@@ -167,8 +167,16 @@ void RoomRegistry::publish(const std::string& room, const std::string& offer,
     entry.publishers.emplace(options.id, std::move(created).value());
     logger_.info("[room={} publisher={}] publishing", room, options.id);
 
-    session.negotiate(offer, [this, alive = std::weak_ptr<int>(alive_), room, id = options.id,
-                              done = std::move(done)](Result<std::string> answer) {
+    session.negotiate(offer, answer_handler(room, options.id, std::move(done)));
+    // The offer has been read: the room learns how many tracks to expect.
+    entry.room->add_member(options.id, "whip-" + options.id.substr(0, 8),
+                           session.expected_tracks());
+}
+
+OneShotSignaller::Done RoomRegistry::answer_handler(const std::string& room, const std::string& id,
+                                                    SessionCallback done) {
+    return [this, alive = std::weak_ptr<int>(alive_), room, id,
+            done = std::move(done)](Result<std::string> answer) {
         if (answer) {
             done(SessionInfo{id, std::move(answer).value()});
             return;
@@ -180,10 +188,7 @@ void RoomRegistry::publish(const std::string& room, const std::string& offer,
                 (void)end_session(room, id);
             }
         });
-    });
-    // The offer has been read: the room learns how many tracks to expect.
-    entry.room->add_member(options.id, "whip-" + options.id.substr(0, 8),
-                           session.expected_tracks());
+    };
 }
 
 Status RoomRegistry::check_disk(const std::string& room) const {
@@ -229,19 +234,7 @@ void RoomRegistry::view(const std::string& room, const std::string& publisher,
     ViewerSession& session = **created;
     r->second.viewers.emplace(id, std::move(created).value());
     logger_.info("[room={} viewer={}] viewing {}", room, id, publisher);
-    session.negotiate(offer, [this, alive = std::weak_ptr<int>(alive_), room, id,
-                              done = std::move(done)](Result<std::string> answer) {
-        if (answer) {
-            done(SessionInfo{id, std::move(answer).value()});
-            return;
-        }
-        done(answer.status());
-        (void)engine_.post([this, alive, room, id] {
-            if (!alive.expired()) {
-                (void)end_session(room, id);
-            }
-        });
-    });
+    session.negotiate(offer, answer_handler(room, id, std::move(done)));
 }
 
 Result<std::string> RoomRegistry::join(const std::string& room, const std::string& name,

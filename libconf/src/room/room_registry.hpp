@@ -107,6 +107,10 @@ class RoomRegistry final : private PublisherSession::Owner, private ViewerSessio
     };
 
     Status admit(const std::string& room) const;
+    // What a publisher's or viewer's negotiation reports to: the answer to `done`, or the
+    // refusal, after which the half-made session `id` is ended.
+    OneShotSignaller::Done answer_handler(const std::string& room, const std::string& id,
+                                          SessionCallback done);
     // kResourceExhausted when `room` records and the disk is below min_free_bytes.
     Status check_disk(const std::string& room) const;
     Entry& entry_for(const std::string& room);

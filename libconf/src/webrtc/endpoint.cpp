@@ -425,14 +425,18 @@ void Endpoint::on_answer_created(GstPromise* promise) {
     answer_pending_ = true;
     set_state(EndpointState::kConnecting);
 
+    start_gathering_timer();
+    maybe_send_answer();
+}
+
+void Endpoint::start_gathering_timer() {
     // Owned by the endpoint, so `this` is valid whenever it fires.
     gathering_timer_ = Timer::once(engine_.context(), options_.gathering_timeout, [this] {
-        logger_.warn("ICE gathering still running after {} ms; answering with the candidates "
-                     "gathered so far",
+        logger_.warn("ICE gathering still running after {} ms; sending the description with "
+                     "the candidates gathered so far",
                      options_.gathering_timeout.count());
         send_answer_now();
     });
-    maybe_send_answer();
 }
 
 void Endpoint::maybe_send_answer() {
@@ -736,13 +740,7 @@ void Endpoint::on_offer_created(GstPromise* promise) {
         self.answer_pending_ = true;
         if (self.state_ == EndpointState::kNew) {
             self.set_state(EndpointState::kConnecting);
-            self.gathering_timer_ =
-                Timer::once(self.engine_.context(), self.options_.gathering_timeout, [&self] {
-                    self.logger_.warn("ICE gathering still running after {} ms; offering the "
-                                      "candidates gathered so far",
-                                      self.options_.gathering_timeout.count());
-                    self.send_answer_now();
-                });
+            self.start_gathering_timer();
         }
         self.maybe_send_answer();
     });

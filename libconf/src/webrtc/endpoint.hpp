@@ -132,6 +132,7 @@ class Endpoint : public SignallingPeer, private Pipeline::Listener {
     // Runs `handler` on the media thread with the reply, if this endpoint still exists.
     GRef<GstPromise> promise_for(std::function<void(Endpoint&, GstPromise*)> handler);
     void on_answer_created(GstPromise* promise);
+    void start_gathering_timer();
     void maybe_send_answer();
     void send_answer_now();
     void fail(Status error);
