@@ -9,6 +9,20 @@
 
 namespace conf::test {
 
+namespace {
+
+// GLib 2.74 can deadlock when two threads first use a GIO type at once: SoupSession's class
+// init (in a POST thread) asks for GInetSocketAddress while webrtcbin's ICE thread is
+// registering it (caught with gdb: one thread in g_once_init_enter, the other waiting on
+// the type lock). Registering it before main() starts any thread takes the race away.
+[[maybe_unused]] const bool kGioTypesRegistered = [] {
+    g_type_ensure(G_TYPE_INET_SOCKET_ADDRESS);
+    g_type_ensure(G_TYPE_INET_ADDRESS);
+    return true;
+}();
+
+} // namespace
+
 HttpResponse http_request(std::string_view method, const std::string& url) {
     return http_request(method, url, "", "", 5);
 }
