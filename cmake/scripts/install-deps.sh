@@ -27,6 +27,8 @@ packages=(
     # tests/browser drives chromium with playwright-core from npm and needs Node.js >= 20
     # (nodejs from this machine's configured apt source; it brings npm).
     catch2 curl ffmpeg chromium nodejs
+    # The operator API test is a Python client generated from proto/, as operators use it.
+    python3-grpcio python3-grpc-tools
 )
 
 check_only=false
