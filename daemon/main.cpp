@@ -3,6 +3,8 @@
 #include "app/daemon.hpp"
 #include "app/exit_code.hpp"
 #include "app/logging.hpp"
+#include "auth/operator_keys.hpp"
+#include "auth/primitives.hpp"
 #include "cli/cli_options.hpp"
 #include "config/config_loader.hpp"
 #include "config/config_validator.hpp"
@@ -17,6 +19,8 @@
 #include <csignal>
 #include <cstdio>
 #include <exception>
+#include <iostream>
+#include <string>
 #include <string_view>
 
 namespace {
@@ -31,6 +35,27 @@ void print_config_errors(const conf::Status& status) {
         fmt::print(stderr, "config error: {}\n", rest.substr(0, end));
         rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
     }
+}
+
+// --hash-key: the key comes on stdin, not as an argument, so it stays out of `ps` and shell
+// history.
+int print_key_hash() {
+    std::string line;
+    std::getline(std::cin, line);
+    std::string_view key = conf::daemon::trim_whitespace(line);
+    if (key.empty()) {
+        fmt::print(stderr, "confd: --hash-key reads the key from stdin, and got none "
+                           "(for example: printf %s \"$KEY\" | confd --hash-key)\n");
+        return kExitUsage;
+    }
+    fmt::print("{}\n", hash_key(key));
+    return std::fflush(stdout) == 0 ? kExitOk : kExitFailure;
+}
+
+int print_new_key() {
+    std::string key = generate_key();
+    fmt::print("{}\n{}\n", key, hash_key(key));
+    return std::fflush(stdout) == 0 ? kExitOk : kExitFailure;
 }
 
 int confd_main(int argc, char** argv) {
@@ -52,6 +77,12 @@ int confd_main(int argc, char** argv) {
         std::string_view text = default_config_json();
         std::fwrite(text.data(), 1, text.size(), stdout);
         return std::fflush(stdout) == 0 ? kExitOk : kExitFailure;
+    }
+    if (cli->hash_key) {
+        return print_key_hash();
+    }
+    if (cli->generate_key) {
+        return print_new_key();
     }
 
     auto config = load_config(cli->config_file, cli->overrides);

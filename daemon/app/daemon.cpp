@@ -104,10 +104,17 @@ Status Daemon::start() {
                           to_string(report.outcome), report.status.message());
         }
     }
+    if (Status status = start_auth(); !status.is_ok()) {
+        return status;
+    }
+    event_log_ = std::make_unique<EventLog>(settings_.event_replay_buffer);
+    event_feed_ = std::make_unique<RoomEventFeed>(*event_log_);
     auto created = engine_->submit([this] {
         room_events_ = std::make_unique<RoomEventHub>();
+        room_listeners_ = std::make_unique<RoomListenerFanout>(
+            std::vector<Room::Listener*>{room_events_.get(), event_feed_.get()});
         RoomRegistryOptions options = settings_.rooms;
-        options.room_listener = room_events_.get();
+        options.room_listener = room_listeners_.get();
         rooms_ = std::make_unique<RoomRegistry>(engine_->impl(), options);
     });
     if (Status status = created.get(); !status.is_ok()) {
@@ -118,17 +125,77 @@ Status Daemon::start() {
                      settings_.rooms.recordings_dir.string());
     }
 
-    auto grpc = GrpcServer::start(settings_.grpc);
-    if (!grpc.is_ok()) {
-        return grpc.status();
-    }
-    grpc_ = std::move(grpc).value();
-
-    auto http = HttpServer::start(settings_.http, *engine_, *rooms_, *room_events_);
+    // HTTP first: join links name its address.
+    auto http = HttpServer::start(settings_.http, *engine_, *rooms_, *room_events_,
+                                  *participant_auth_, settings_.tls);
     if (!http.is_ok()) {
         return http.status();
     }
     http_ = std::move(http).value();
+    return start_grpc();
+}
+
+Status Daemon::start_auth() {
+    std::vector<OperatorKey> keys;
+    for (const OperatorKeySettings& key : settings_.auth.operator_keys) {
+        OperatorKey parsed;
+        parsed.name = key.name;
+        parsed.hash = parse_key_hash(key.hash).value(); // checked by the config validator
+        for (const std::string& scope : key.scopes) {
+            parsed.scopes.insert(*parse_scope(scope));
+        }
+        keys.push_back(std::move(parsed));
+    }
+    operator_auth_ = std::make_unique<OperatorAuth>(OperatorKeyring(std::move(keys)));
+    if (!operator_auth_->enabled()) {
+        logger_.warn("AUTH IS OFF: gRPC takes every call without an operator key. Fine on "
+                     "loopback for development; configure auth.operator_keys for anything else");
+    }
+
+    if (settings_.auth.token_key_file.empty()) {
+        token_signer_ = JoinTokenSigner::ephemeral();
+        logger_.warn("JOIN TOKENS ARE OFF: anyone who reaches the HTTP port may join any room. "
+                     "Tokens from CreateJoinToken are checked when presented, signed with a key "
+                     "that dies with this process; set auth.join_tokens.key_file to require them");
+    } else {
+        auto signer = JoinTokenSigner::from_file(
+            *parse_token_algorithm(settings_.auth.token_algorithm), settings_.auth.token_key_file);
+        if (!signer) {
+            return signer.status().with_context("auth.join_tokens.key_file");
+        }
+        token_signer_ = std::move(signer).value();
+        logger_.info("join tokens ({}) {}", settings_.auth.token_algorithm,
+                     settings_.auth.tokens_required ? "required to join"
+                                                    : "checked when presented (not required)");
+    }
+    participant_auth_ =
+        std::make_unique<ParticipantAuth>(*token_signer_, settings_.auth.tokens_required);
+    return Status::ok();
+}
+
+Status Daemon::start_grpc() {
+    std::string base_url = settings_.auth.public_url;
+    if (base_url.empty()) {
+        base_url = http_->url();
+        if (!base_url.empty() && base_url.back() == '/') {
+            base_url.pop_back();
+        }
+    }
+    api_ = std::make_unique<ApiContext>(
+        ApiContext{*engine_, *rooms_, *operator_auth_, *token_signer_, *event_log_,
+                   settings_.auth.max_token_ttl, base_url, settings_.rooms.recordings_dir,
+                   settings_.rooms.auto_create});
+    room_service_ = std::make_unique<RoomService>(*api_);
+    recording_service_ = std::make_unique<RecordingService>(*api_);
+    event_service_ = std::make_unique<EventService>(*api_);
+    auto grpc =
+        GrpcServer::start({settings_.grpc,
+                           settings_.tls,
+                           {room_service_.get(), recording_service_.get(), event_service_.get()}});
+    if (!grpc.is_ok()) {
+        return grpc.status();
+    }
+    grpc_ = std::move(grpc).value();
     return Status::ok();
 }
 
@@ -166,6 +233,9 @@ void Daemon::stop_in_background() {
             // Sessions and recordings first (they are what an operator would lose), then
             // in-flight gRPC calls, then the media engine.
             stop_rooms(settings_.shutdown_timeout / 2);
+            if (event_service_) {
+                event_service_->close(); // watchers would hold the gRPC shutdown for its grace
+            }
             if (grpc_) {
                 grpc_->shutdown(settings_.shutdown_timeout / 4);
             }

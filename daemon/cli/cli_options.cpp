@@ -26,6 +26,8 @@ Result<CliOptions> parse_cli(int argc, char** argv) {
     gboolean help = FALSE;
     gboolean version = FALSE;
     gboolean print_default_config = FALSE;
+    gboolean hash_key = FALSE;
+    gboolean generate_key = FALSE;
     GUnique<gchar> config_file;
     GUnique<gchar> http;
     GUnique<gchar> grpc;
@@ -52,6 +54,12 @@ Result<CliOptions> parse_cli(int argc, char** argv) {
          "NAME"},
         {"print-default-config", 0, 0, G_OPTION_ARG_NONE, &print_default_config,
          "Print the built-in default configuration (JSON) and exit", nullptr},
+        {"hash-key", 0, 0, G_OPTION_ARG_NONE, &hash_key,
+         "Read an operator key from stdin (first line), print its hash for "
+         "auth.operator_keys[].hash and exit",
+         nullptr},
+        {"generate-key", 0, 0, G_OPTION_ARG_NONE, &generate_key,
+         "Print a new random operator key (line 1) and its hash (line 2) and exit", nullptr},
         {"version", 'V', 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", nullptr},
         {"help", 'h', 0, G_OPTION_ARG_NONE, &help, "Show this help and exit", nullptr},
         {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr}, // G_OPTION_ENTRY_NULL
@@ -76,6 +84,8 @@ Result<CliOptions> parse_cli(int argc, char** argv) {
     options.show_help = help;
     options.show_version = version;
     options.print_default_config = print_default_config;
+    options.hash_key = hash_key;
+    options.generate_key = generate_key;
     if (config_file) {
         options.config_file = std::filesystem::path(config_file.get());
     }

@@ -15,6 +15,10 @@ struct CliOptions {
     bool show_help = false;
     bool show_version = false;
     bool print_default_config = false;
+    // --hash-key: hash the key on stdin for auth.operator_keys[].hash.
+    bool hash_key = false;
+    // --generate-key: a new operator key and its hash.
+    bool generate_key = false;
     std::optional<std::filesystem::path> config_file;
     // --http, --grpc, --data-dir and --profile as a partial Config, so they merge over the file
     // like any other layer (defaults < file < flags).

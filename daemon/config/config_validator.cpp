@@ -3,7 +3,14 @@
 #include <fmt/format.h>
 #include <gio/gio.h>
 
+#include "auth/operator_keys.hpp"
 #include "core/g_ref.hpp"
+
+#include <fmt/ranges.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <array>
 #include <optional>
@@ -43,13 +50,6 @@ std::optional<ListenAddress> check_listen(std::string_view key, const std::strin
         problems.add(key, address.status().message());
         return std::nullopt;
     }
-    if (!address->is_loopback()) {
-        problems.add(key, fmt::format("refusing to listen on {}: authentication and TLS are not "
-                                      "implemented yet, so confd only listens on loopback; use "
-                                      "127.0.0.1 or ::1",
-                                      address->to_string()));
-        return std::nullopt;
-    }
     return std::move(address).value();
 }
 
@@ -60,6 +60,69 @@ std::optional<std::chrono::milliseconds> check_timeout(std::string_view key, std
         return std::nullopt;
     }
     return std::chrono::milliseconds(ms);
+}
+
+void check_tls(const ::confd::v1::TlsConfig& config, TlsSettings& tls, Problems& problems) {
+    if (config.cert_file().empty() != config.key_file().empty()) {
+        problems.add("tls", "cert_file and key_file go together: set both or neither");
+        return;
+    }
+    for (const auto& [key, path] :
+         {std::pair{"tls.cert_file", &config.cert_file()}, {"tls.key_file", &config.key_file()}}) {
+        if (!path->empty() && ::access(path->c_str(), R_OK) != 0) {
+            problems.add(key, fmt::format("cannot read \"{}\": {}", *path, std::strerror(errno)));
+        }
+    }
+    tls.cert_file = config.cert_file();
+    tls.key_file = config.key_file();
+}
+
+void check_auth(const ::confd::v1::AuthConfig& config, AuthSettings& auth, Problems& problems) {
+    for (int i = 0; i < config.operator_keys_size(); ++i) {
+        const auto& key = config.operator_keys(i);
+        const std::string at = fmt::format("auth.operator_keys[{}]", i);
+        if (!is_valid_name(key.name())) {
+            problems.add(
+                at + ".name",
+                fmt::format("\"{}\" is not a name (1-64 of A-Z a-z 0-9 _ - .)", key.name()));
+        }
+        if (auto hash = parse_key_hash(key.hash()); !hash) {
+            problems.add(at + ".hash", hash.status().message());
+        }
+        if (key.scopes_size() == 0) {
+            problems.add(at + ".scopes",
+                         "must list at least one of rooms, recordings, tokens, events");
+        }
+        OperatorKeySettings setting{key.name(), key.hash(), {}};
+        for (int j = 0; j < key.scopes_size(); ++j) {
+            if (!parse_scope(key.scopes(j))) {
+                problems.add(fmt::format("{}.scopes[{}]", at, j),
+                             fmt::format("\"{}\" is not one of rooms, recordings, tokens, events",
+                                         key.scopes(j)));
+            }
+            setting.scopes.push_back(key.scopes(j));
+        }
+        auth.operator_keys.push_back(std::move(setting));
+    }
+    const auto& tokens = config.join_tokens();
+    if (tokens.algorithm() != "HS256" && tokens.algorithm() != "EdDSA") {
+        problems.add("auth.join_tokens.algorithm",
+                     fmt::format("\"{}\" is not one of HS256, EdDSA", tokens.algorithm()));
+    }
+    auth.token_algorithm = tokens.algorithm();
+    auth.token_key_file = tokens.key_file();
+    auth.tokens_required = !tokens.key_file().empty() && tokens.required();
+    if (tokens.max_ttl_s() < 60 || tokens.max_ttl_s() > 2592000) {
+        problems.add("auth.join_tokens.max_ttl_s",
+                     fmt::format("{} is out of range 60-2592000", tokens.max_ttl_s()));
+    }
+    auth.max_token_ttl = std::chrono::seconds(tokens.max_ttl_s());
+    const std::string& url = tokens.public_url();
+    if (!url.empty() && url.rfind("https://", 0) != 0 && url.rfind("http://", 0) != 0) {
+        problems.add("auth.join_tokens.public_url",
+                     fmt::format("\"{}\" must start with https:// or http://", url));
+    }
+    auth.public_url = url.empty() || url.back() != '/' ? url : url.substr(0, url.size() - 1);
 }
 
 } // namespace
@@ -161,6 +224,41 @@ Result<Settings> validate_config(const ::confd::v1::Config& config) {
     rooms.limits.max_sessions = config.limits().max_sessions();
     rooms.limits.max_sessions_per_room = config.limits().max_sessions_per_room();
     rooms.limits.max_publisher_video_kbps = config.limits().max_publisher_video_kbps();
+
+    rooms.max_rooms = config.rooms().max_rooms();
+    if (rooms.max_rooms < 1 || rooms.max_rooms > 10000) {
+        problems.add("rooms.max_rooms", fmt::format("{} is out of range 1-10000", rooms.max_rooms));
+    }
+    rooms.auto_create = config.rooms().auto_create();
+    settings.event_replay_buffer = config.events().replay_buffer();
+    if (settings.event_replay_buffer < 100 || settings.event_replay_buffer > 1000000) {
+        problems.add("events.replay_buffer",
+                     fmt::format("{} is out of range 100-1000000", settings.event_replay_buffer));
+    }
+    check_tls(config.tls(), settings.tls, problems);
+    check_auth(config.auth(), settings.auth, problems);
+    // Off loopback, everyone on the network can reach confd: it must know who they are, and
+    // nobody on the path may read keys and tokens.
+    for (const auto& [key, address] : {std::pair{"http.listen", &http}, {"grpc.listen", &grpc}}) {
+        if (!*address || (*address)->is_loopback()) {
+            continue;
+        }
+        std::vector<std::string> missing;
+        if (!settings.tls.enabled()) {
+            missing.emplace_back("tls (cert_file, key_file)");
+        }
+        if (settings.auth.operator_keys.empty()) {
+            missing.emplace_back("auth.operator_keys");
+        }
+        if (settings.auth.token_key_file.empty()) {
+            missing.emplace_back("auth.join_tokens.key_file");
+        }
+        if (!missing.empty()) {
+            problems.add(key, fmt::format("refusing to listen on {} without {}: off loopback, "
+                                          "confd needs TLS, operator keys and join tokens",
+                                          (*address)->to_string(), fmt::join(missing, ", ")));
+        }
+    }
 
     if (!problems.empty()) {
         return problems.status();

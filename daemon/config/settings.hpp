@@ -7,10 +7,34 @@
 
 #include <chrono>
 #include <filesystem>
+#include <string>
+#include <vector>
 
 namespace conf::daemon {
 
 enum class LogLevel { kError, kWarning, kInfo, kDebug };
+
+// TLS for both servers: PEM files, both set or both empty.
+struct TlsSettings {
+    std::filesystem::path cert_file;
+    std::filesystem::path key_file;
+    bool enabled() const noexcept { return !cert_file.empty(); }
+};
+
+struct OperatorKeySettings {
+    std::string name;
+    std::string hash;                // "sha256:<hex>", checked
+    std::vector<std::string> scopes; // checked
+};
+
+struct AuthSettings {
+    std::vector<OperatorKeySettings> operator_keys; // empty: gRPC unauthenticated
+    std::string token_algorithm = "HS256";          // or "EdDSA"
+    std::filesystem::path token_key_file;           // empty: an ephemeral HS256 secret
+    bool tokens_required = false;                   // only with a key file
+    std::chrono::seconds max_token_ttl{86400};
+    std::string public_url; // empty: confd's own HTTP URL
+};
 
 struct Settings {
     ListenAddress http;
@@ -22,6 +46,9 @@ struct Settings {
     // WebRTC, recording and limits, as the media side takes them. recordings_dir is filled
     // from data_dir.
     RoomRegistryOptions rooms;
+    AuthSettings auth;
+    TlsSettings tls;
+    std::uint32_t event_replay_buffer = 10000;
 };
 
 } // namespace conf::daemon

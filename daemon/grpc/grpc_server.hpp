@@ -1,10 +1,11 @@
-// GrpcServer: confd's gRPC endpoint. Today it carries the standard health service
-// (grpc.health.v1.Health, SERVING while confd runs) and server reflection, so `grpcurl`
-// works out of the box; the conf.v1 services will be added here. Insecure credentials, which
-// is why only loopback addresses are accepted (see config_validator.cpp).
+// GrpcServer: confd's gRPC endpoint. It carries the conf.v1 services it is given, the
+// standard health service (grpc.health.v1.Health, SERVING while confd runs) and server
+// reflection, so `grpcurl` works out of the box. TLS when configured; without it only
+// loopback addresses are accepted (see config_validator.cpp).
 #pragma once
 
 #include "config/listen_address.hpp"
+#include "config/settings.hpp"
 #include "core/log.hpp"
 
 #include <conf/status.hpp>
@@ -14,17 +15,25 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 namespace grpc {
 class Server;
-}
+class Service;
+} // namespace grpc
 
 namespace conf::daemon {
 
 class GrpcServer {
   public:
-    // Binds `address` (port 0 picks a free port) and starts gRPC's own threads.
-    static Result<std::unique_ptr<GrpcServer>> start(const ListenAddress& address);
+    struct Options {
+        ListenAddress address;
+        TlsSettings tls; // plaintext when empty
+        // Registered as they are; must outlive the server.
+        std::vector<grpc::Service*> services;
+    };
+    // Binds `options.address` (port 0 picks a free port) and starts gRPC's own threads.
+    static Result<std::unique_ptr<GrpcServer>> start(const Options& options);
     ~GrpcServer();
     GrpcServer(const GrpcServer&) = delete;
     GrpcServer& operator=(const GrpcServer&) = delete;

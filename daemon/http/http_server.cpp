@@ -28,16 +28,19 @@ std::string join(const std::vector<std::string_view>& items) {
 } // namespace
 
 HttpServer::HttpServer(const ListenAddress& address, Engine& engine, RoomRegistry& rooms,
-                       RoomEventHub& hub)
+                       RoomEventHub& hub, const ParticipantAuth& auth, GTlsCertificate* certificate)
     : address_(address),
-      server_(GRef<SoupServer>::adopt(soup_server_new(
-          "server-header", fmt::format("confd/{} ", conf::version()).c_str(), nullptr))),
+      // The certificate can only be given at construction; null leaves the server plain.
+      server_(GRef<SoupServer>::adopt(
+          soup_server_new("server-header", fmt::format("confd/{} ", conf::version()).c_str(),
+                          "tls-certificate", certificate, nullptr))),
       healthz_(engine, GRef<GMainContext>::adopt(g_main_context_ref_thread_default()).get(),
                kHealthzTimeout),
-      whip_(engine, GRef<GMainContext>::adopt(g_main_context_ref_thread_default()).get(), rooms),
+      whip_(engine, GRef<GMainContext>::adopt(g_main_context_ref_thread_default()).get(), rooms,
+            auth),
       publish_page_("/publish", publish_page_html()), room_page_("/r", room_page_html()),
       sockets_(engine, GRef<GMainContext>::adopt(g_main_context_ref_thread_default()).get(), rooms,
-               hub),
+               hub, auth),
       logger_(Logger("confd")) {
     routes_.push_back({"/healthz", {"GET", "HEAD"}, [this](SoupServerMessage* message) {
                            healthz_.handle(message);
@@ -75,8 +78,23 @@ HttpServer::HttpServer(const ListenAddress& address, Engine& engine, RoomRegistr
 }
 
 Result<std::unique_ptr<HttpServer>> HttpServer::start(const ListenAddress& address, Engine& engine,
-                                                      RoomRegistry& rooms, RoomEventHub& hub) {
-    std::unique_ptr<HttpServer> server(new HttpServer(address, engine, rooms, hub));
+                                                      RoomRegistry& rooms, RoomEventHub& hub,
+                                                      const ParticipantAuth& auth,
+                                                      const TlsSettings& tls) {
+    GRef<GTlsCertificate> certificate;
+    if (tls.enabled()) {
+        GUnique<GError> error;
+        certificate = GRef<GTlsCertificate>::adopt(g_tls_certificate_new_from_files(
+            tls.cert_file.c_str(), tls.key_file.c_str(), error.out()));
+        if (!certificate) {
+            return failed_precondition(
+                fmt::format("cannot use TLS certificate \"{}\" with key \"{}\": {}",
+                            tls.cert_file.string(), tls.key_file.string(), error->message));
+        }
+    }
+    std::unique_ptr<HttpServer> server(
+        new HttpServer(address, engine, rooms, hub, auth, certificate.get()));
+    server->https_ = tls.enabled();
     auto ip = GRef<GInetAddress>::adopt(g_inet_address_new_from_string(address.host.c_str()));
     if (!ip) {
         return invalid_argument(fmt::format("not an IP address: {}", address.host));
@@ -84,8 +102,10 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const ListenAddress& addre
     auto socket_address =
         GRef<GSocketAddress>::adopt(g_inet_socket_address_new(ip.get(), address.port));
     GUnique<GError> error;
-    if (!soup_server_listen(server->server_.get(), socket_address.get(),
-                            static_cast<SoupServerListenOptions>(0), error.out())) {
+    auto listen_options =
+        tls.enabled() ? SOUP_SERVER_LISTEN_HTTPS : static_cast<SoupServerListenOptions>(0);
+    if (!soup_server_listen(server->server_.get(), socket_address.get(), listen_options,
+                            error.out())) {
         return unavailable(
             fmt::format("cannot listen for HTTP on {}: {}", address.to_string(), error->message));
     }
@@ -115,7 +135,7 @@ HttpServer::~HttpServer() {
 }
 
 std::string HttpServer::url() const {
-    return fmt::format("http://{}/", address_.with_port(port_));
+    return fmt::format("{}://{}/", https_ ? "https" : "http", address_.with_port(port_));
 }
 
 void HttpServer::stop() {

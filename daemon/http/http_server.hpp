@@ -4,6 +4,7 @@
 #pragma once
 
 #include "config/listen_address.hpp"
+#include "config/settings.hpp"
 #include "core/g_ref.hpp"
 #include "http/healthz_handler.hpp"
 #include "http/room_event_hub.hpp"
@@ -30,16 +31,18 @@ class HttpServer {
     // Binds `address` (port 0 picks a free port) and serves on the calling thread's
     // thread-default main context, which must be running for requests to be answered.
     // `rooms` (WHIP/WHEP sessions) lives on the media thread and outlives the server.
-    // `hub` (the room protocol's events) likewise.
+    // `hub` (the room protocol's events) likewise. With `tls` enabled it serves HTTPS only.
     static Result<std::unique_ptr<HttpServer>> start(const ListenAddress& address, Engine& engine,
-                                                     RoomRegistry& rooms, RoomEventHub& hub);
+                                                     RoomRegistry& rooms, RoomEventHub& hub,
+                                                     const ParticipantAuth& auth,
+                                                     const TlsSettings& tls = {});
     ~HttpServer();
     HttpServer(const HttpServer&) = delete;
     HttpServer& operator=(const HttpServer&) = delete;
 
     // The port actually bound.
     std::uint16_t port() const noexcept { return port_; }
-    // What a user opens: "http://127.0.0.1:8080/".
+    // What a user opens: "http://127.0.0.1:8080/", or "https://..." with TLS.
     std::string url() const;
 
     // Closes the listening socket and every open connection. Idempotent.
@@ -57,8 +60,9 @@ class HttpServer {
         std::function<void(SoupServerMessage*, std::string_view path)> handle;
     };
 
-    HttpServer(const ListenAddress& address, Engine& engine, RoomRegistry& rooms,
-               RoomEventHub& hub);
+    // `certificate` (borrowed, may be null) makes the server HTTPS.
+    HttpServer(const ListenAddress& address, Engine& engine, RoomRegistry& rooms, RoomEventHub& hub,
+               const ParticipantAuth& auth, GTlsCertificate* certificate);
     static void on_socket_request(SoupServer* server, SoupServerMessage* message, const char* path,
                                   GHashTable* query, gpointer self) noexcept;
     static void on_socket(SoupServer* server, SoupServerMessage* message, const char* path,
@@ -77,6 +81,7 @@ class HttpServer {
     std::vector<Route> routes_;
     std::vector<PrefixRoute> prefix_routes_;
     std::uint16_t port_ = 0;
+    bool https_ = false;
     bool stopped_ = false;
     Logger logger_;
 };

@@ -29,6 +29,12 @@ int close_code_for(const Status& status) {
     case StatusCode::kInvalidArgument:
     case StatusCode::kFailedPrecondition:
         return kCloseProtocol;
+    case StatusCode::kUnauthenticated:
+        return kCloseUnauthenticated;
+    case StatusCode::kPermissionDenied:
+        return kCloseForbidden;
+    case StatusCode::kNotFound:
+        return kCloseNotFound;
     default:
         return kCloseInternal;
     }
@@ -37,9 +43,10 @@ int close_code_for(const Status& status) {
 } // namespace
 
 RoomSocket::RoomSocket(Engine& engine, RoomRegistry& registry, RoomEventHub& hub,
-                       GMainContext* http_context, GRef<SoupWebsocketConnection> connection,
-                       std::string room, std::function<void(RoomSocket&)> on_closed)
-    : engine_(engine), registry_(registry), hub_(hub),
+                       const ParticipantAuth& auth, GMainContext* http_context,
+                       GRef<SoupWebsocketConnection> connection, std::string room,
+                       std::function<void(RoomSocket&)> on_closed)
+    : engine_(engine), registry_(registry), hub_(hub), auth_(auth),
       http_context_(GRef<GMainContext>::ref(http_context)), connection_(std::move(connection)),
       room_(std::move(room)), on_closed_(std::move(on_closed)),
       logger_(Logger("ws").with("room", room_)),
@@ -206,16 +213,31 @@ void RoomSocket::join(const confd::v1::room::ClientMessage& message) {
     }
     join_sent_ = true;
     join_timer_.reset();
+    auto admission = auth_.admit(message.token(), room_);
+    if (!admission) {
+        logger_.warn("join refused: {}", admission.status().message());
+        send_error(admission.status(), "join");
+        close_with(close_code_for(admission.status()), admission.status().message());
+        return;
+    }
+    const Grants& grants = admission->grants;
     bool audio = message.publish().audio();
     bool video = message.publish().video();
+    if ((audio || video) && !grants.publish) {
+        // Enforced where media flows: the participant is offered no slot to publish into.
+        send_error(Status(StatusCode::kPermissionDenied,
+                          "this join token does not allow publishing; joined to watch only"),
+                   "join");
+        audio = video = false;
+    }
     RoomRegistry* registry = &registry_;
     RoomEventHub* hub = &hub_;
     auto link = link_;
     std::string display = *name;
-    post([registry, hub, link, display, audio, video](MediaSide& media) {
+    JoinRequest request{display, admission->identity, audio, video, grants.subscribe};
+    post([registry, hub, link, request](MediaSide& media) {
         std::vector<MemberInfo> others = registry->members(media.room);
-        auto joined = registry->join(media.room, display, audio, video,
-                                     std::make_shared<SocketSignaller>(link));
+        auto joined = registry->join(media.room, request, std::make_shared<SocketSignaller>(link));
         if (!joined) {
             link->send(error_json(joined.status(), "join"));
             link->close(close_code_for(joined.status()), joined.status().message());
@@ -225,7 +247,8 @@ void RoomSocket::join(const confd::v1::room::ClientMessage& message) {
         link->send(welcome_json(*joined, media.room, others));
         hub->add(media.room, *joined, link);
     });
-    logger_.info("join as '{}' (audio {}, video {})", display, audio, video);
+    logger_.info("join as '{}' (audio {}, video {}, subscribe {}{})", display, audio, video,
+                 grants.subscribe, admission->identity.empty() ? "" : ", with a token");
 }
 
 void RoomSocket::on_closed() {

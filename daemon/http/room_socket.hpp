@@ -6,6 +6,8 @@
 // room goes on either way.
 #pragma once
 
+#include "auth/participant_auth.hpp"
+
 #include "core/log.hpp"
 #include "core/signal_connection.hpp"
 #include "core/timer.hpp"
@@ -32,8 +34,9 @@ class RoomSocket final : public FrameSink, public std::enable_shared_from_this<R
   public:
     // `registry` and `hub` live on the media thread and outlive the socket's posted work.
     RoomSocket(Engine& engine, RoomRegistry& registry, RoomEventHub& hub,
-               GMainContext* http_context, GRef<SoupWebsocketConnection> connection,
-               std::string room, std::function<void(RoomSocket&)> on_closed);
+               const ParticipantAuth& auth, GMainContext* http_context,
+               GRef<SoupWebsocketConnection> connection, std::string room,
+               std::function<void(RoomSocket&)> on_closed);
     ~RoomSocket() override;
 
     void start();
@@ -58,6 +61,7 @@ class RoomSocket final : public FrameSink, public std::enable_shared_from_this<R
     Engine& engine_;
     RoomRegistry& registry_;
     RoomEventHub& hub_;
+    const ParticipantAuth& auth_;
     GRef<GMainContext> http_context_;
     GRef<SoupWebsocketConnection> connection_;
     std::string room_;

@@ -59,8 +59,8 @@ void RoomSocketHandler::check_upgrade(SoupServerMessage* message, std::string_vi
 
 void RoomSocketHandler::accept(SoupWebsocketConnection* connection, std::string_view path) {
     auto socket = std::make_shared<RoomSocket>(
-        engine_, registry_, hub_, http_context_, GRef<SoupWebsocketConnection>::ref(connection),
-        room_of(path), [this](RoomSocket& closed) {
+        engine_, registry_, hub_, auth_, http_context_,
+        GRef<SoupWebsocketConnection>::ref(connection), room_of(path), [this](RoomSocket& closed) {
             std::erase_if(sockets_, [&closed](const auto& s) { return s.get() == &closed; });
         });
     sockets_.insert(socket);

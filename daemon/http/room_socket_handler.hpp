@@ -5,6 +5,8 @@
 // closes. HTTP thread only.
 #pragma once
 
+#include "auth/participant_auth.hpp"
+
 #include "http/room_socket.hpp"
 
 #include <memory>
@@ -16,8 +18,9 @@ namespace conf::daemon {
 class RoomSocketHandler {
   public:
     RoomSocketHandler(Engine& engine, GMainContext* http_context, RoomRegistry& registry,
-                      RoomEventHub& hub)
-        : engine_(engine), http_context_(http_context), registry_(registry), hub_(hub) {}
+                      RoomEventHub& hub, const ParticipantAuth& auth)
+        : engine_(engine), http_context_(http_context), registry_(registry), hub_(hub),
+          auth_(auth) {}
 
     // The normal handler at /ws: replies (refusing the upgrade) only when it must.
     void check_upgrade(SoupServerMessage* message, std::string_view path);
@@ -31,6 +34,7 @@ class RoomSocketHandler {
     GMainContext* http_context_;
     RoomRegistry& registry_;
     RoomEventHub& hub_;
+    const ParticipantAuth& auth_;
     std::set<std::shared_ptr<RoomSocket>> sockets_;
 };
 

@@ -54,8 +54,9 @@ void reply_method_not_allowed(SoupServerMessage* message, std::string_view allow
 
 } // namespace
 
-WhipHandler::WhipHandler(Engine& engine, GMainContext* http_context, RoomRegistry& registry)
-    : registry_(registry), calls_(engine, http_context, kMediaTimeout, Logger("whip")),
+WhipHandler::WhipHandler(Engine& engine, GMainContext* http_context, RoomRegistry& registry,
+                         const ParticipantAuth& auth)
+    : registry_(registry), auth_(auth), calls_(engine, http_context, kMediaTimeout, Logger("whip")),
       logger_(Logger("whip")) {}
 
 void WhipHandler::handle(SoupServerMessage* message, std::string_view path) {
@@ -113,25 +114,57 @@ bool WhipHandler::read_body(SoupServerMessage* message, std::string_view content
     return true;
 }
 
+std::optional<Admission> WhipHandler::admit(SoupServerMessage* message, const std::string& room,
+                                            bool Grants::*grant, std::string_view what) {
+    SoupMessageHeaders* headers = soup_server_message_get_request_headers(message);
+    std::string_view token =
+        ParticipantAuth::bearer_token(soup_message_headers_get_one(headers, "Authorization"));
+    auto admitted = auth_.admit(token, room);
+    if (admitted && !((*admitted).grants.*grant)) {
+        admitted = Status(StatusCode::kPermissionDenied,
+                          fmt::format("this join token does not allow {} (no '{}' grant)", what,
+                                      what == "publishing" ? "publish" : "subscribe"));
+    }
+    if (!admitted) {
+        logger_.warn("[room={}] {} refused: {}", room, what, admitted.status().message());
+        if (admitted.status().code() == StatusCode::kUnauthenticated) {
+            soup_message_headers_replace(soup_server_message_get_response_headers(message),
+                                         "WWW-Authenticate", "Bearer realm=\"confd\"");
+        }
+        reply_error(message, http_status_for(admitted.status()), admitted.status().message());
+        return std::nullopt;
+    }
+    return std::move(admitted).value();
+}
+
 void WhipHandler::publish(SoupServerMessage* message, const std::string& room) {
+    auto admission = admit(message, room, &Grants::publish, "publishing");
+    if (!admission) {
+        return;
+    }
     std::string offer;
     if (!read_body(message, "application/sdp", offer)) {
         return;
     }
-    calls_.start(message, [this, room, offer](MediaCalls::Responder respond) {
-        registry_.publish(room, offer, [room, respond](Result<SessionInfo> session) {
-            if (!session) {
-                respond(error_response(session.status()));
-                return;
-            }
-            respond(created(fmt::format("/whip/{}/{}", room, session->id),
-                            std::move(session->answer_sdp)));
-        });
+    calls_.start(message, [this, room, offer, identity = admission->identity,
+                           name = admission->name](MediaCalls::Responder respond) {
+        registry_.publish(room, offer, identity, name,
+                          [room, respond](Result<SessionInfo> session) {
+                              if (!session) {
+                                  respond(error_response(session.status()));
+                                  return;
+                              }
+                              respond(created(fmt::format("/whip/{}/{}", room, session->id),
+                                              std::move(session->answer_sdp)));
+                          });
     });
 }
 
 void WhipHandler::view(SoupServerMessage* message, const std::string& room,
                        const std::string& publisher) {
+    if (!admit(message, room, &Grants::subscribe, "subscribing")) {
+        return;
+    }
     std::string offer;
     if (!read_body(message, "application/sdp", offer)) {
         return;

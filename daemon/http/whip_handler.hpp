@@ -8,9 +8,16 @@
 //   DELETE /whep/{room}/{session}/{viewer}  → 200
 //
 // Errors are JSON `{"error": ...}` with the status http_status_for() gives, plus 413 for an
-// oversized body and 415 for a wrong Content-Type. All media work happens on the media
+// oversized body and 415 for a wrong Content-Type. Publishing needs a join token with the
+// publish grant and viewing one with the subscribe grant, in `Authorization: Bearer` (401
+// without a valid one when tokens are required, 403 without the grant or for another room);
+// session URLs are themselves capabilities and need no token. All media work happens on the media
 // thread through MediaCalls; the RoomRegistry is only touched there.
 #pragma once
+
+#include "auth/participant_auth.hpp"
+
+#include <optional>
 
 #include "core/log.hpp"
 #include "http/media_call.hpp"
@@ -27,7 +34,8 @@ namespace conf::daemon {
 class WhipHandler {
   public:
     // `registry` lives on the media thread and outlives this handler.
-    WhipHandler(Engine& engine, GMainContext* http_context, RoomRegistry& registry);
+    WhipHandler(Engine& engine, GMainContext* http_context, RoomRegistry& registry,
+                const ParticipantAuth& auth);
 
     // `path` starts with /whip/ or /whep/.
     void handle(SoupServerMessage* message, std::string_view path);
@@ -41,7 +49,12 @@ class WhipHandler {
     // Checks Content-Type and size; replies and returns false when the body is unusable.
     bool read_body(SoupServerMessage* message, std::string_view content_type, std::string& body);
 
+    // The caller's admission to `room` with `grant`, or false after replying 401/403.
+    std::optional<Admission> admit(SoupServerMessage* message, const std::string& room,
+                                   bool Grants::*grant, std::string_view what);
+
     RoomRegistry& registry_;
+    const ParticipantAuth& auth_;
     MediaCalls calls_;
     Logger logger_;
 };

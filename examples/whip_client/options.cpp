@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <string_view>
 
 namespace whip {
@@ -60,7 +61,8 @@ ParsedOptions parse_options(int argc, char** argv) {
             }
             return std::nullopt;
         };
-        if (name == "--pipeline" || name == "--duration" || name == "--ice-address") {
+        if (name == "--pipeline" || name == "--duration" || name == "--ice-address" ||
+            name == "--token") {
             auto given = take_value();
             if (!given) {
                 return fail(std::string(name) + " needs a value");
@@ -69,6 +71,8 @@ ParsedOptions parse_options(int argc, char** argv) {
                 options.sources = *given;
             } else if (name == "--ice-address") {
                 options.ice_address = *given;
+            } else if (name == "--token") {
+                options.token = *given;
             } else {
                 auto seconds = parse_seconds(*given);
                 if (!seconds) {
@@ -95,6 +99,11 @@ ParsedOptions parse_options(int argc, char** argv) {
     if (options.sources.find("whip.") == std::string::npos) {
         return fail("--pipeline must link its sources into the webrtcbin with '! whip.'");
     }
+    if (options.token.empty()) {
+        if (const char* token = std::getenv("WHIP_TOKEN")) {
+            options.token = token;
+        }
+    }
     parsed.options = std::move(options);
     return parsed;
 }
@@ -102,7 +111,7 @@ ParsedOptions parse_options(int argc, char** argv) {
 std::string usage() {
     std::string text =
         R"(usage: whip-client URL [--pipeline 'GST-LAUNCH SOURCES'] [--duration SECONDS]
-          [--ice-address ADDRESS]
+          [--ice-address ADDRESS] [--token TOKEN]
 
 Publishes to the WHIP endpoint URL (e.g. http://127.0.0.1:8080/whip/myroom): makes a
 WebRTC offer, POSTs it once ICE gathering is complete, applies the answer, publishes, and
@@ -124,6 +133,8 @@ at the end DELETEs the session resource the server returned in Location.
   --duration SECONDS    publish for this long once connected, then stop (default: until
                         Ctrl-C or SIGTERM)
   --ice-address ADDR    the local address ICE offers candidates on (default 127.0.0.1)
+  --token TOKEN         sent as "Authorization: Bearer TOKEN" (confd: a join token from
+                        RoomService.CreateJoinToken); default: $WHIP_TOKEN, if set
   -h, --help            this text
 
 Exit status: 0 after a clean stop (the session was DELETEd), 1 on an HTTP, media or

@@ -16,6 +16,7 @@ struct Options {
     std::string sources = kDefaultSources; // gst-launch branches, each ending in "! whip."
     std::string ice_address = "127.0.0.1"; // the only address ICE gathers candidates on
     double duration_seconds = 0;           // publish time once connected; 0 = until Ctrl-C
+    std::string token; // a bearer token for the server (confd: a join token), if any
 };
 
 struct ParsedOptions {

@@ -26,7 +26,9 @@ std::string seconds_text(double seconds) {
 } // namespace
 
 WhipClient::WhipClient(Options options)
-    : options_(std::move(options)), loop_(g_main_loop_new(nullptr, FALSE)) {}
+    : options_(std::move(options)), loop_(g_main_loop_new(nullptr, FALSE)) {
+    http_.set_bearer_token(options_.token);
+}
 
 WhipClient::~WhipClient() {
     cancel_timer();

@@ -108,6 +108,10 @@ void WhipHttp::send(const char* method, const std::string& url, const std::strin
         post_to_main([done = std::move(done), response] { done(response); });
         return;
     }
+    if (!token_.empty()) {
+        soup_message_headers_replace(soup_message_get_request_headers(message.get()),
+                                     "Authorization", ("Bearer " + token_).c_str());
+    }
     if (sdp != nullptr) {
         BytesPtr body(g_bytes_new(sdp->data(), sdp->size()));
         soup_message_set_request_body_from_bytes(message.get(), "application/sdp", body.get());

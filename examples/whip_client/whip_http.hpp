@@ -35,12 +35,16 @@ class WhipHttp {
 
     void post_offer(const std::string& endpoint, const std::string& sdp, Callback done);
     void delete_session(const std::string& resource, Callback done);
+    // Sent as `Authorization: Bearer <token>` with every request from now on (WHIP's way to
+    // authenticate; confd takes its join tokens there).
+    void set_bearer_token(std::string token) { token_ = std::move(token); }
 
   private:
     void send(const char* method, const std::string& url, const std::string* sdp, Callback done);
 
     SessionPtr session_;
     CancellablePtr cancellable_;
+    std::string token_;
 };
 
 } // namespace whip

@@ -8,6 +8,17 @@ namespace {
 std::size_t index_of(MediaKind kind) {
     return kind == MediaKind::kAudio ? 0 : 1;
 }
+
+// Recording directories: readable, unique, and valid names (they become paths and ids).
+std::string new_recording_id(const std::string& member_id) {
+    unsigned char bytes[4];
+    std::string suffix;
+    for (unsigned char& b : bytes) {
+        b = static_cast<unsigned char>(g_random_int_range(0, 256));
+        suffix += fmt::format("{:02x}", b);
+    }
+    return fmt::format("{}-{}", member_id.substr(0, 40), suffix);
+}
 } // namespace
 
 Room::Room(Engine::Impl& engine, RoomOptions options, Listener& listener)
@@ -24,6 +35,7 @@ Room::~Room() {
     for (auto& [id, member] : members_) {
         member.recording.reset(); // its subscriptions point at the member's tracks
     }
+    own_recordings_.clear();
     finalizing_recordings_.clear();
     // Subscriptions first (they point at tracks), then the peers.
     for (auto& [id, member] : members_) {
@@ -34,9 +46,10 @@ Room::~Room() {
 }
 
 MemberInfo Room::info(const Member& member) const {
-    MemberInfo out{member.id, member.name, member.participant != nullptr, {}};
+    MemberInfo out{member.id, member.name, member.participant != nullptr, {}, member.identity};
     for (const Published& published : member.tracks) {
-        out.tracks.push_back({published.track->id(), published.track->kind(), published.muted});
+        out.tracks.push_back({published.track->id(), published.track->kind(),
+                              published.muted || published.track->paused()});
     }
     return out;
 }
@@ -64,18 +77,18 @@ Participant* Room::participant(const std::string& id) {
     return it == members_.end() ? nullptr : it->second.participant.get();
 }
 
-Result<Participant*> Room::join(const std::string& id, const std::string& name, bool publish_audio,
-                                bool publish_video, Signaller& remote) {
+Result<Participant*> Room::join(const std::string& id, const JoinOptions& join, Signaller& remote) {
     CONF_ASSERT_MEDIA_THREAD(engine_);
     if (members_.count(id) != 0) {
         return already_exists(fmt::format("'{}' is already in room '{}'", id, options_.name));
     }
+    const std::string& name = join.name;
     Participant::Options options;
     options.id = id;
     options.name = name;
     options.room = options_.name;
-    options.publish_audio = publish_audio;
-    options.publish_video = publish_video;
+    options.publish_audio = join.publish_audio;
+    options.publish_video = join.publish_video;
     options.endpoint = options_.endpoint;
     auto created = Participant::create(engine_, std::move(options), remote, *this);
     if (!created) {
@@ -86,11 +99,13 @@ Result<Participant*> Room::join(const std::string& id, const std::string& name, 
     member.id = id;
     member.name = name;
     member.participant = std::move(created).value();
-    member.expected_tracks = (publish_audio ? 1 : 0) + (publish_video ? 1 : 0);
+    member.identity = join.identity;
+    member.subscribes = join.subscribe;
+    member.expected_tracks = (join.publish_audio ? 1 : 0) + (join.publish_video ? 1 : 0);
     logger_.info("participant {} ('{}') joined", id, name);
     listener_.on_member_joined(*this, info(member));
     for (const auto& [other_id, other] : members_) {
-        if (other_id == id) {
+        if (other_id == id || !join.subscribe) {
             continue;
         }
         for (const Published& published : other.tracks) {
@@ -100,13 +115,15 @@ Result<Participant*> Room::join(const std::string& id, const std::string& name, 
     return participant;
 }
 
-void Room::add_member(const std::string& id, const std::string& name, std::size_t expected_tracks) {
+void Room::add_member(const std::string& id, const std::string& name, const std::string& identity,
+                      std::size_t expected_tracks) {
     if (members_.count(id) != 0) {
         return;
     }
     Member& member = members_[id];
     member.id = id;
     member.name = name;
+    member.identity = identity;
     member.expected_tracks = expected_tracks;
     logger_.info("publisher {} ('{}') joined", id, name);
     listener_.on_member_joined(*this, info(member));
@@ -154,7 +171,7 @@ void Room::publish(const std::string& member_id, ReceivedTrack& track) {
     listener_.on_track_published(*this, member_id,
                                  {track.id(), track.kind(), member.muted[index_of(track.kind())]});
     for (auto& [other_id, other] : members_) {
-        if (other_id != member_id && other.participant) {
+        if (other_id != member_id && other.participant && other.subscribes) {
             (void)other.participant->subscribe(member_id, track);
         }
     }
@@ -179,6 +196,7 @@ Status Room::remove(const std::string& member_id, const std::string& reason,
         }
         listener_.on_track_unpublished(*this, member_id, published.track->id());
     }
+    end_own_recordings_of(member_id);
     member.tracks.clear();
     speaker_.remove(member_id);
     logger_.info("{} left ({})", member_id, reason);
@@ -193,19 +211,7 @@ Status Room::remove(const std::string& member_id, const std::string& reason,
         }
     };
     if (member.recording) {
-        MemberRecording* recording = member.recording.get();
-        finalizing_recordings_.push_back(std::move(member.recording));
-        ++finalizing_;
-        recording->stop([this, alive = std::weak_ptr<int>(alive_), recording, finish_one] {
-            (void)engine_.post([this, alive, recording, finish_one] {
-                if (!alive.expired()) {
-                    finalizing_recordings_.remove_if(
-                        [recording](const auto& r) { return r.get() == recording; });
-                    --finalizing_;
-                }
-                finish_one();
-            });
-        });
+        finalize(std::move(member.recording), finish_one);
     }
     if (member.participant) {
         Participant* closing = member.participant.get();
@@ -244,36 +250,246 @@ Status Room::set_muted(const std::string& member_id, MediaKind kind, bool muted)
     return Status::ok();
 }
 
+void Room::finalize(std::unique_ptr<MemberRecording> recording, std::function<void()> done) {
+    MemberRecording* raw = recording.get();
+    finalizing_recordings_.push_back(std::move(recording));
+    ++finalizing_;
+    raw->stop([this, alive = std::weak_ptr<int>(alive_), raw, done = std::move(done)] {
+        (void)engine_.post([this, alive, raw, done] {
+            if (!alive.expired()) {
+                finalizing_recordings_.remove_if([raw](const auto& r) { return r.get() == raw; });
+                --finalizing_;
+            }
+            if (done) {
+                done();
+            }
+        });
+    });
+}
+
+RecorderOptions Room::recorder_options(const Member& member, const std::string& id) const {
+    RecorderOptions options = *options_.recording;
+    options.room_id = options_.name;
+    options.participant_id = member.id;
+    options.recording_id = id;
+    return options;
+}
+
+std::unique_ptr<MemberRecording> Room::make_recording(RecorderOptions options,
+                                                      std::size_t expected_tracks,
+                                                      std::function<void()> started) {
+    return std::make_unique<MemberRecording>(engine_, std::move(options),
+                                             std::max<std::size_t>(1, expected_tracks),
+                                             options_.track_wait, std::move(started));
+}
+
+void Room::begin_session() {
+    auto begun = SessionManifest::begin(options_.recording->output_dir, options_.name);
+    if (!begun) {
+        logger_.error("no session manifest: {}", begun.status().message());
+        return;
+    }
+    session_ = std::move(begun).value();
+    logger_.info("recorded session {} begins", session_->id());
+    listener_.on_recording_started(*this, {session_->id(), RecordingSource::kRoom, {}, {}});
+}
+
 void Room::record(Member& member, ReceivedTrack& track) {
     if (!options_.recording) {
         return;
     }
+    if (!recording_room_ && options_.record_automatically && !automatic_stopped_) {
+        recording_room_ = true;
+    }
+    if (!recording_room_) {
+        return;
+    }
     if (!member.recording) {
-        RecorderOptions options = *options_.recording;
-        options.room_id = options_.name;
-        options.participant_id = member.id;
-        options.recording_id = member.id;
-        std::string id = member.id;
-        std::string name = member.name;
-        member.recording = std::make_unique<MemberRecording>(
-            engine_, options, std::max<std::size_t>(1, member.expected_tracks), options_.track_wait,
-            [this, id, name] {
-                if (!session_) {
-                    auto begun =
-                        SessionManifest::begin(options_.recording->output_dir, options_.name);
-                    if (!begun) {
-                        logger_.error("no session manifest: {}", begun.status().message());
-                        return;
-                    }
-                    session_ = std::move(begun).value();
-                    logger_.info("recorded session {} begins", session_->id());
-                }
-                if (Status added = session_->add(id, id, name); !added) {
-                    logger_.error("session manifest: {}", added.message());
-                }
-            });
+        if (!session_) {
+            begin_session();
+        }
+        std::string id = new_recording_id(member.id);
+        std::string session_id = session_ ? session_->id() : std::string();
+        RecorderOptions options = recorder_options(member, id);
+        options.session_id = session_id;
+        if (room_container_) {
+            options.container = *room_container_;
+        }
+        member.recording =
+            make_recording(std::move(options), member.expected_tracks,
+                           [this, id, member_id = member.id, name = member.name, session_id] {
+                               if (session_ && session_->id() == session_id) {
+                                   if (Status added = session_->add(id, member_id, name); !added) {
+                                       logger_.error("session manifest: {}", added.message());
+                                   }
+                               }
+                           });
     }
     member.recording->add_track(track);
+}
+
+Result<std::string> Room::start_recording(const RecordingRequest& request) {
+    CONF_ASSERT_MEDIA_THREAD(engine_);
+    if (!options_.recording) {
+        return failed_precondition(fmt::format("room '{}' cannot record", options_.name));
+    }
+    if (request.source == RecordingSource::kRoom) {
+        if (recording_room_ && session_) {
+            return failed_precondition(
+                fmt::format("room '{}' is already being recorded (recording {})", options_.name,
+                            session_->id()));
+        }
+        recording_room_ = true;
+        automatic_stopped_ = false;
+        room_container_ = request.container;
+        begin_session();
+        explicit_session_ = true;
+        if (!session_) {
+            recording_room_ = false;
+            return Status(StatusCode::kInternal, "cannot write the session manifest (see the log)");
+        }
+        for (auto& [id, member] : members_) {
+            for (Published& published : member.tracks) {
+                record(member, *published.track);
+            }
+        }
+        return session_->id();
+    }
+    auto it = members_.find(request.member_id);
+    if (it == members_.end()) {
+        return not_found(
+            fmt::format("no participant '{}' in room '{}'", request.member_id, options_.name));
+    }
+    Member& member = it->second;
+    std::vector<ReceivedTrack*> tracks;
+    for (Published& published : member.tracks) {
+        if (request.source == RecordingSource::kMember ||
+            published.track->id() == request.track_id) {
+            tracks.push_back(published.track);
+        }
+    }
+    if (request.source == RecordingSource::kTrack && tracks.empty()) {
+        return not_found(
+            fmt::format("participant '{}' has no track '{}'", request.member_id, request.track_id));
+    }
+    if (tracks.empty()) {
+        return failed_precondition(
+            fmt::format("participant '{}' has published no track yet", request.member_id));
+    }
+    for (const auto& [id, own] : own_recordings_) {
+        if (own.info.source == request.source && own.info.member_id == request.member_id &&
+            own.info.track_id == request.track_id) {
+            return failed_precondition(
+                fmt::format("that is already being recorded (recording {})", id));
+        }
+    }
+    std::string id = new_recording_id(member.id);
+    RecordingInfo info{id, request.source, member.id, request.track_id};
+    RecorderOptions options = recorder_options(member, id);
+    options.source_track = request.track_id;
+    if (request.container) {
+        options.container = *request.container;
+    }
+    auto recording = make_recording(std::move(options), tracks.size(), {});
+    for (ReceivedTrack* track : tracks) {
+        recording->add_track(*track);
+    }
+    if (!recording->recorder()) {
+        return resource_exhausted("the recording did not start (not enough disk, or see the log)");
+    }
+    own_recordings_[id] = OwnRecording{info, std::move(recording)};
+    listener_.on_recording_started(*this, info);
+    return id;
+}
+
+void Room::stop_recording(const std::string& id, std::function<void(Status)> done) {
+    CONF_ASSERT_MEDIA_THREAD(engine_);
+    if (session_ && session_->id() == id) {
+        recording_room_ = false;
+        automatic_stopped_ = true;
+        auto remaining = std::make_shared<int>(1);
+        auto finish_one = [this, alive = std::weak_ptr<int>(alive_), remaining, id,
+                           done = std::move(done)] {
+            if (--*remaining != 0) {
+                return;
+            }
+            if (!alive.expired() && session_ && session_->id() == id) {
+                finish();
+            }
+            if (done) {
+                done(Status::ok());
+            }
+        };
+        for (auto& [member_id, member] : members_) {
+            if (member.recording) {
+                ++*remaining;
+                finalize(std::move(member.recording), finish_one);
+            }
+        }
+        finish_one();
+        return;
+    }
+    auto it = own_recordings_.find(id);
+    if (it == own_recordings_.end()) {
+        done(not_found(
+            fmt::format("no recording '{}' in progress in room '{}'", id, options_.name)));
+        return;
+    }
+    OwnRecording own = std::move(it->second);
+    own_recordings_.erase(it);
+    const Recorder* recorder = own.recording->recorder();
+    bool failed = recorder && recorder->state() == RecorderState::kFailed;
+    listener_.on_recording_ended(*this, own.info, {failed, failed ? "see its manifest" : ""});
+    finalize(std::move(own.recording), [done = std::move(done)] { done(Status::ok()); });
+}
+
+void Room::end_own_recordings_of(const std::string& member_id) {
+    std::vector<std::string> ids;
+    for (const auto& [id, own] : own_recordings_) {
+        if (own.info.member_id == member_id) {
+            ids.push_back(id);
+        }
+    }
+    for (const std::string& id : ids) {
+        stop_recording(id, [](const Status&) {});
+    }
+}
+
+std::vector<RecordingInfo> Room::recordings() const {
+    std::vector<RecordingInfo> out;
+    if (session_) {
+        out.push_back({session_->id(), RecordingSource::kRoom, {}, {}});
+    }
+    for (const auto& [id, own] : own_recordings_) {
+        out.push_back(own.info);
+    }
+    return out;
+}
+
+std::string Room::room_recording_id() const {
+    return session_ ? session_->id() : std::string();
+}
+
+Result<TrackInfo> Room::mute_track(const std::string& member_id, const std::string& track_id,
+                                   bool muted) {
+    auto it = members_.find(member_id);
+    if (it == members_.end()) {
+        return not_found(fmt::format("no participant '{}' in room '{}'", member_id, options_.name));
+    }
+    for (Published& published : it->second.tracks) {
+        if (published.track->id() != track_id) {
+            continue;
+        }
+        bool was = published.muted || published.track->paused();
+        published.track->set_paused(muted);
+        bool now = published.muted || muted;
+        if (was != now) {
+            listener_.on_track_muted(*this, member_id, track_id, now);
+        }
+        logger_.info("{} {} by an operator", track_id, muted ? "muted" : "unmuted");
+        return TrackInfo{track_id, published.track->kind(), now};
+    }
+    return not_found(fmt::format("participant '{}' has no track '{}'", member_id, track_id));
 }
 
 const Recorder* Room::recorder_of(const std::string& member_id) const {
@@ -286,12 +502,24 @@ void Room::finish() {
     if (!session_) {
         return;
     }
-    if (Status finished = session_->finish(); !finished) {
+    RecordingInfo info{session_->id(), RecordingSource::kRoom, {}, {}};
+    Status finished = session_->finish();
+    if (!finished) {
         logger_.error("session manifest: {}", finished.message());
     } else {
         logger_.info("recorded session {} finalized", session_->id());
     }
     session_.reset();
+    recording_room_ = false;
+    explicit_session_ = false;
+    room_container_.reset();
+    listener_.on_recording_ended(*this, info, {!finished.is_ok(), finished.message()});
+}
+
+void Room::finish_automatic() {
+    if (session_ && !explicit_session_) {
+        finish();
+    }
 }
 
 void Room::sample_speakers() {

@@ -38,6 +38,31 @@ struct MemberInfo {
     std::string name;
     bool participant = false; // on the room protocol (else a WHIP publisher)
     std::vector<TrackInfo> tracks;
+    std::string identity; // the join token's subject, if it came with one
+};
+
+// What is recorded: the whole room (every member, each into its own file, one session), one
+// member (its tracks in one file), or one track.
+enum class RecordingSource { kRoom, kMember, kTrack };
+
+struct RecordingRequest {
+    RecordingSource source = RecordingSource::kRoom;
+    std::string member_id;                       // kMember, kTrack
+    std::string track_id;                        // kTrack
+    std::optional<RecordingContainer> container; // else the room's
+};
+
+struct RecordingInfo {
+    std::string id; // kRoom: the session id; else the recording's directory name
+    RecordingSource source = RecordingSource::kRoom;
+    std::string member_id;
+    std::string track_id;
+};
+
+// How a recording ended, for Listener::on_recording_ended.
+struct RecordingOutcome {
+    bool failed = false;
+    std::string failure_reason;
 };
 
 struct RoomOptions {
@@ -45,9 +70,12 @@ struct RoomOptions {
     EndpointOptions endpoint; // for every participant's peer (ICE addresses, bitrate cap)
     std::chrono::milliseconds speaker_interval{200};
     DominantSpeaker::Options speaker;
-    // Set when the room records: output_dir (the recordings root), container, limits; the
-    // ids are filled in per member. How long to wait for a member's announced tracks.
+    // Where and how recordings go: output_dir (the recordings root), container, limits; the
+    // ids are filled in per recording. Unset: the room cannot record.
     std::optional<RecorderOptions> recording;
+    // Records the whole room from its first publisher on, without start_recording().
+    bool record_automatically = false;
+    // How long to wait for a member's announced tracks before recording those there are.
     std::chrono::milliseconds track_wait{3000};
 };
 
@@ -74,6 +102,12 @@ class Room final : private Participant::Owner {
         // A member's peer failed (it is then removed with reason "disconnected").
         virtual void on_member_failed(Room& /*room*/, const std::string& /*member_id*/,
                                       const Status& /*reason*/) {}
+        virtual void on_recording_started(Room& /*room*/, const RecordingInfo& /*recording*/) {}
+        virtual void on_recording_ended(Room& /*room*/, const RecordingInfo& /*recording*/,
+                                        const RecordingOutcome& /*outcome*/) {}
+        // From the registry: a room was made, or is gone ("deleted", "empty").
+        virtual void on_room_created(Room& /*room*/) {}
+        virtual void on_room_deleted(Room& /*room*/, const std::string& /*reason*/) {}
     };
 
     Room(Engine::Impl& engine, RoomOptions options, Listener& listener);
@@ -81,20 +115,43 @@ class Room final : private Participant::Owner {
     Room(const Room&) = delete;
     Room& operator=(const Room&) = delete;
 
+    struct JoinOptions {
+        std::string name;
+        std::string identity;
+        bool publish_audio = true;
+        bool publish_video = true;
+        // Whether it receives the others' tracks (a join token may allow publishing only).
+        bool subscribe = true;
+    };
     // A participant joins: it is offered every track there is (and later ones) through
     // `remote`, which must outlive it (until remove() completes).
-    Result<Participant*> join(const std::string& id, const std::string& name, bool publish_audio,
-                              bool publish_video, Signaller& remote);
+    Result<Participant*> join(const std::string& id, const JoinOptions& options, Signaller& remote);
     // A member publishing from elsewhere (WHIP), announcing `expected_tracks` tracks, and
     // its tracks as they arrive.
-    void add_member(const std::string& id, const std::string& name, std::size_t expected_tracks);
+    void add_member(const std::string& id, const std::string& name, const std::string& identity,
+                    std::size_t expected_tracks);
     void publish(const std::string& member_id, ReceivedTrack& track);
     // Unpublishes the member's tracks everywhere, finalizes its recording and closes its
     // peer if it is a participant; `done` runs once both are over.
     Status remove(const std::string& member_id, const std::string& reason,
                   std::function<void()> done = {});
+    // The member says it muted (room protocol): a flag for the others, media still flows.
     Status set_muted(const std::string& member_id, MediaKind kind, bool muted);
+    // An operator mutes a track for everyone: none of its packets are forwarded or recorded
+    // until it is unmuted.
+    Result<TrackInfo> mute_track(const std::string& member_id, const std::string& track_id,
+                                 bool muted);
 
+    // Starts a recording; returns its id. kFailedPrecondition when the room cannot record
+    // or that source is already recorded, kNotFound for an unknown member or track.
+    Result<std::string> start_recording(const RecordingRequest& request);
+    // Stops a recording of this room; `done` runs on the media thread once its files are
+    // finalized (at once with kNotFound for an unknown id).
+    void stop_recording(const std::string& id, std::function<void(Status)> done);
+    // The recordings in progress.
+    std::vector<RecordingInfo> recordings() const;
+    // The room session's id while the whole room is recorded, else empty.
+    std::string room_recording_id() const;
     const std::string& name() const noexcept { return options_.name; }
     Participant* participant(const std::string& id);
     bool has_member(const std::string& id) const { return members_.count(id) != 0; }
@@ -104,9 +161,12 @@ class Room final : private Participant::Owner {
     // No members, no peer still closing, no recording still finalizing: the room can go
     // (after finish()).
     bool idle() const noexcept { return members_.empty() && closing_.empty() && finalizing_ == 0; }
-    // Ends the recorded session (its manifest FINALIZED). Call when idle(); a room destroyed
-    // without it leaves the session as a crash would.
+    // Ends the recorded session (its manifest FINALIZED) and every recording. Call when
+    // idle(); a room destroyed without it leaves the session as a crash would.
     void finish();
+    // The room is empty but stays: an automatic session ends (the next publisher starts a new
+    // one); a recording started by start_recording() goes on.
+    void finish_automatic();
     // The member's recorder, if it is being recorded.
     const Recorder* recorder_of(const std::string& member_id) const;
     const SessionManifest* session() const noexcept { return session_.get(); }
@@ -127,11 +187,26 @@ class Room final : private Participant::Owner {
         std::vector<Published> tracks;
         bool muted[2] = {false, false}; // by MediaKind, remembered before a track exists
         std::size_t expected_tracks = 0;
+        std::unique_ptr<MemberRecording> recording; // its part of the room's recording
+        std::string identity;
+        bool subscribes = true;
+    };
+    // A recording of one member or one of its tracks, asked for on its own.
+    struct OwnRecording {
+        RecordingInfo info;
         std::unique_ptr<MemberRecording> recording;
     };
 
     MemberInfo info(const Member& member) const;
     void record(Member& member, ReceivedTrack& track);
+    RecorderOptions recorder_options(const Member& member, const std::string& id) const;
+    std::unique_ptr<MemberRecording> make_recording(RecorderOptions options,
+                                                    std::size_t expected_tracks,
+                                                    std::function<void()> started);
+    // Lets `recording` finalize in the background; `done` runs once it has.
+    void finalize(std::unique_ptr<MemberRecording> recording, std::function<void()> done);
+    void end_own_recordings_of(const std::string& member_id);
+    void begin_session();
     void sample_speakers();
 
     // Participant::Owner
@@ -147,6 +222,11 @@ class Room final : private Participant::Owner {
     std::list<std::unique_ptr<MemberRecording>> finalizing_recordings_;
     std::size_t finalizing_ = 0;
     std::unique_ptr<SessionManifest> session_;
+    bool recording_room_ = false;    // members are recorded into session_
+    bool explicit_session_ = false;  // session_ came from start_recording()
+    bool automatic_stopped_ = false; // StopRecording on an automatic room holds until Start
+    std::optional<RecordingContainer> room_container_;
+    std::map<std::string, OwnRecording> own_recordings_;
     DominantSpeaker speaker_;
     Timer speaker_timer_;
     std::shared_ptr<int> alive_ = std::make_shared<int>(0);

@@ -46,25 +46,222 @@ RoomRegistry::~RoomRegistry() {
     retiring_.clear();
 }
 
-RoomRegistry::Entry& RoomRegistry::entry_for(const std::string& room) {
-    Entry& entry = rooms_[room];
-    if (!entry.room) {
-        RoomOptions options;
-        options.name = room;
-        options.endpoint = endpoint_options();
-        options.endpoint.max_video_bitrate_kbps = options_.limits.max_publisher_video_kbps;
-        if (records(room)) {
-            RecorderOptions recording;
-            recording.output_dir = options_.recordings_dir;
-            recording.container = options_.container;
-            recording.min_free_bytes = options_.min_free_bytes;
-            recording.max_duration = options_.limits.max_recording_duration;
-            options.recording = recording;
-        }
-        entry.room = std::make_unique<Room>(
-            engine_, options, options_.room_listener ? *options_.room_listener : no_listener_);
+RoomConfig RoomRegistry::effective(const RoomConfig& config) const {
+    RoomConfig out = config;
+    if (out.max_sessions == 0) {
+        out.max_sessions = options_.limits.max_sessions_per_room;
     }
+    if (out.max_publisher_video_kbps == 0) {
+        out.max_publisher_video_kbps = options_.limits.max_publisher_video_kbps;
+    }
+    if (!out.container) {
+        out.container = options_.container;
+    }
+    return out;
+}
+
+RoomRegistry::Entry& RoomRegistry::make_entry(const std::string& room, const RoomConfig& config,
+                                              bool managed) {
+    Entry& entry = rooms_[room];
+    entry.config = effective(config);
+    entry.managed = managed;
+    entry.created = std::chrono::system_clock::now();
+    RoomOptions options;
+    options.name = room;
+    options.endpoint = endpoint_options();
+    options.endpoint.max_video_bitrate_kbps = entry.config.max_publisher_video_kbps;
+    RecorderOptions recording;
+    recording.output_dir = options_.recordings_dir;
+    recording.container = *entry.config.container;
+    recording.min_free_bytes = options_.min_free_bytes;
+    recording.max_duration = options_.limits.max_recording_duration;
+    options.recording = recording;
+    options.record_automatically = entry.config.record_automatically;
+    Room::Listener& listener = options_.room_listener ? *options_.room_listener : no_listener_;
+    entry.room = std::make_unique<Room>(engine_, options, listener);
+    logger_.info("room '{}' created{}", room, managed ? " by an operator" : "");
+    listener.on_room_created(*entry.room);
     return entry;
+}
+
+Result<RoomRegistry::Entry*> RoomRegistry::open_room(const std::string& room) {
+    if (auto r = rooms_.find(room); r != rooms_.end()) {
+        if (!r->second.deleted.empty()) {
+            return not_found(fmt::format("room '{}' is being deleted", room));
+        }
+        return &r->second;
+    }
+    if (!options_.auto_create) {
+        return not_found(fmt::format("no room '{}' (rooms are created by operators here)", room));
+    }
+    if (rooms_.size() >= options_.max_rooms) {
+        return resource_exhausted(
+            fmt::format("the server has reached max_rooms ({})", options_.max_rooms));
+    }
+    RoomConfig config;
+    config.record_automatically = records(room);
+    return &make_entry(room, config, false);
+}
+
+Status RoomRegistry::create_room(const std::string& room, const RoomConfig& config) {
+    CONF_ASSERT_MEDIA_THREAD(engine_);
+    if (shutting_down_) {
+        return unavailable("the server is shutting down");
+    }
+    if (!is_valid_name(room)) {
+        return invalid_argument(fmt::format(
+            "room name '{}' is invalid: use 1-64 letters, digits, '_', '-' or '.'", room));
+    }
+    if (config.max_sessions > options_.limits.max_sessions_per_room) {
+        return invalid_argument(fmt::format("max_sessions {} is above this server's limit ({})",
+                                            config.max_sessions,
+                                            options_.limits.max_sessions_per_room));
+    }
+    if (config.max_publisher_video_kbps > options_.limits.max_publisher_video_kbps) {
+        return invalid_argument(
+            fmt::format("max_publisher_video_kbps {} is above this server's limit ({})",
+                        config.max_publisher_video_kbps, options_.limits.max_publisher_video_kbps));
+    }
+    if (rooms_.count(room) != 0) {
+        return already_exists(fmt::format("room '{}' already exists", room));
+    }
+    if (rooms_.size() >= options_.max_rooms) {
+        return resource_exhausted(
+            fmt::format("the server has reached max_rooms ({})", options_.max_rooms));
+    }
+    RoomConfig wanted = config;
+    wanted.record_automatically = config.record_automatically || records(room);
+    make_entry(room, wanted, true);
+    return Status::ok();
+}
+
+void RoomRegistry::delete_room(const std::string& room, std::function<void(Status)> done) {
+    CONF_ASSERT_MEDIA_THREAD(engine_);
+    auto r = rooms_.find(room);
+    if (r == rooms_.end()) {
+        done(not_found(fmt::format("no room '{}'", room)));
+        return;
+    }
+    Entry& entry = r->second;
+    entry.managed = false;
+    entry.delete_reason = "deleted";
+    entry.deleted.push_back(std::move(done));
+    if (entry.deleted.size() > 1) {
+        return; // already under way
+    }
+    logger_.info("room '{}' deleted by an operator: ending {} sessions", room, entry.size());
+    for (const RecordingInfo& recording : entry.room->recordings()) {
+        entry.room->stop_recording(recording.id, [](const Status&) {});
+    }
+    std::vector<std::string> sessions;
+    for (const auto& [id, viewer] : entry.viewers) {
+        sessions.push_back(id);
+    }
+    for (const auto& [id, publisher] : entry.publishers) {
+        sessions.push_back(id);
+    }
+    for (const auto& [id, participant] : entry.participants) {
+        sessions.push_back(id);
+    }
+    for (const std::string& id : sessions) {
+        (void)end_session(room, id, "removed"); // a publisher may already have taken its viewers
+    }
+    drop_room_if_empty(room);
+}
+
+std::optional<RoomSummary> RoomRegistry::room_summary(const std::string& room) const {
+    auto r = rooms_.find(room);
+    if (r == rooms_.end()) {
+        return std::nullopt;
+    }
+    const Entry& entry = r->second;
+    return RoomSummary{room,
+                       entry.config,
+                       entry.managed,
+                       entry.created,
+                       entry.room->size(),
+                       entry.room->room_recording_id(),
+                       entry.room->active_speaker()};
+}
+
+std::vector<std::string> RoomRegistry::room_names() const {
+    std::vector<std::string> names;
+    for (const auto& [name, entry] : rooms_) {
+        names.push_back(name);
+    }
+    return names;
+}
+
+Result<TrackInfo> RoomRegistry::mute_track(const std::string& room, const std::string& member,
+                                           const std::string& track, bool muted) {
+    auto r = rooms_.find(room);
+    if (r == rooms_.end()) {
+        return not_found(fmt::format("no room '{}'", room));
+    }
+    return r->second.room->mute_track(member, track, muted);
+}
+
+Status RoomRegistry::remove_member(const std::string& room, const std::string& member) {
+    auto r = rooms_.find(room);
+    if (r == rooms_.end()) {
+        return not_found(fmt::format("no room '{}'", room));
+    }
+    if (!r->second.room->has_member(member)) {
+        return not_found(fmt::format("no participant '{}' in room '{}'", member, room));
+    }
+    if (r->second.participants.count(member) != 0) {
+        return leave(room, member, "removed");
+    }
+    return end_session(room, member, "removed");
+}
+
+Result<std::string> RoomRegistry::start_recording(const std::string& room,
+                                                  const RecordingRequest& request) {
+    CONF_ASSERT_MEDIA_THREAD(engine_);
+    auto r = rooms_.find(room);
+    if (r == rooms_.end()) {
+        return not_found(fmt::format("no room '{}'", room));
+    }
+    std::error_code ec;
+    std::filesystem::create_directories(options_.recordings_dir, ec);
+    std::uint64_t free_bytes = available_bytes(options_.recordings_dir);
+    if (ec || free_bytes < options_.min_free_bytes) {
+        return resource_exhausted(fmt::format(
+            "not enough disk to record: {} MiB free in {}, at least {} MiB required",
+            free_bytes >> 20, options_.recordings_dir.string(), options_.min_free_bytes >> 20));
+    }
+    return r->second.room->start_recording(request);
+}
+
+void RoomRegistry::stop_recording(const std::string& id,
+                                  std::function<void(Result<std::string>)> done) {
+    CONF_ASSERT_MEDIA_THREAD(engine_);
+    for (auto& [name, entry] : rooms_) {
+        for (const RecordingInfo& recording : entry.room->recordings()) {
+            if (recording.id == id) {
+                entry.room->stop_recording(
+                    id, [room = name, done = std::move(done)](const Status& status) {
+                        if (status.is_ok()) {
+                            done(room);
+                        } else {
+                            done(status);
+                        }
+                    });
+                return;
+            }
+        }
+    }
+    done(not_found(fmt::format("no recording '{}' in progress", id)));
+}
+
+std::vector<std::pair<std::string, RecordingInfo>> RoomRegistry::recordings() const {
+    std::vector<std::pair<std::string, RecordingInfo>> out;
+    for (const auto& [name, entry] : rooms_) {
+        for (RecordingInfo& recording : entry.room->recordings()) {
+            out.emplace_back(name, std::move(recording));
+        }
+    }
+    return out;
 }
 
 std::size_t RoomRegistry::session_count() const noexcept {
@@ -102,9 +299,9 @@ Status RoomRegistry::admit(const std::string& room) const {
             fmt::format("the server has reached max_sessions ({})", options_.limits.max_sessions));
     }
     auto r = rooms_.find(room);
-    if (r != rooms_.end() && r->second.size() >= options_.limits.max_sessions_per_room) {
-        return resource_exhausted(fmt::format("room '{}' has reached max_sessions_per_room ({})",
-                                              room, options_.limits.max_sessions_per_room));
+    if (r != rooms_.end() && r->second.size() >= r->second.config.max_sessions) {
+        return resource_exhausted(fmt::format("room '{}' has reached its session limit ({})", room,
+                                              r->second.config.max_sessions));
     }
     return Status::ok();
 }
@@ -140,6 +337,7 @@ std::string RoomRegistry::new_session_id() const {
 }
 
 void RoomRegistry::publish(const std::string& room, const std::string& offer,
+                           const std::string& identity, const std::string& name,
                            SessionCallback done) {
     CONF_ASSERT_MEDIA_THREAD(engine_);
     if (Status admitted = admit(room); !admitted) {
@@ -152,25 +350,31 @@ void RoomRegistry::publish(const std::string& room, const std::string& offer,
         done(disk);
         return;
     }
+    auto opened = open_room(room);
+    if (!opened) {
+        done(opened.status());
+        return;
+    }
+    Entry& entry = **opened;
     PublisherSession::Options options;
     options.id = new_session_id();
     options.room = room;
     options.endpoint = endpoint_options();
-    options.endpoint.max_video_bitrate_kbps = options_.limits.max_publisher_video_kbps;
+    options.endpoint.max_video_bitrate_kbps = entry.config.max_publisher_video_kbps;
     auto created = PublisherSession::create(engine_, options, *this);
     if (!created) {
+        drop_room_if_empty(room);
         done(created.status());
         return;
     }
     PublisherSession& session = **created;
-    Entry& entry = entry_for(room);
     entry.publishers.emplace(options.id, std::move(created).value());
     logger_.info("[room={} publisher={}] publishing", room, options.id);
 
     session.negotiate(offer, answer_handler(room, options.id, std::move(done)));
     // The offer has been read: the room learns how many tracks to expect.
-    entry.room->add_member(options.id, "whip-" + options.id.substr(0, 8),
-                           session.expected_tracks());
+    entry.room->add_member(options.id, name.empty() ? "whip-" + options.id.substr(0, 8) : name,
+                           identity, session.expected_tracks());
 }
 
 OneShotSignaller::Done RoomRegistry::answer_handler(const std::string& room, const std::string& id,
@@ -192,7 +396,8 @@ OneShotSignaller::Done RoomRegistry::answer_handler(const std::string& room, con
 }
 
 Status RoomRegistry::check_disk(const std::string& room) const {
-    if (!records(room)) {
+    auto r = rooms_.find(room);
+    if (r == rooms_.end() ? !records(room) : !r->second.config.record_automatically) {
         return Status::ok();
     }
     std::error_code ec;
@@ -237,8 +442,7 @@ void RoomRegistry::view(const std::string& room, const std::string& publisher,
     session.negotiate(offer, answer_handler(room, id, std::move(done)));
 }
 
-Result<std::string> RoomRegistry::join(const std::string& room, const std::string& name,
-                                       bool publish_audio, bool publish_video,
+Result<std::string> RoomRegistry::join(const std::string& room, const JoinRequest& request,
                                        std::shared_ptr<Signaller> remote) {
     CONF_ASSERT_MEDIA_THREAD(engine_);
     if (Status admitted = admit(room); !admitted) {
@@ -249,9 +453,15 @@ Result<std::string> RoomRegistry::join(const std::string& room, const std::strin
         logger_.warn("join of '{}' refused: {}", room, disk.message());
         return disk;
     }
+    auto opened = open_room(room);
+    if (!opened) {
+        return opened.status();
+    }
+    Entry& entry = **opened;
     std::string id = new_session_id();
-    Entry& entry = entry_for(room);
-    auto joined = entry.room->join(id, name, publish_audio, publish_video, *remote);
+    Room::JoinOptions options{request.name, request.identity, request.publish_audio,
+                              request.publish_video, request.subscribe};
+    auto joined = entry.room->join(id, options, *remote);
     if (!joined) {
         drop_room_if_empty(room);
         return joined.status();
@@ -355,7 +565,8 @@ void RoomRegistry::retire(std::unique_ptr<Session> session) {
     });
 }
 
-Status RoomRegistry::end_session(const std::string& room, const std::string& session) {
+Status RoomRegistry::end_session(const std::string& room, const std::string& session,
+                                 const std::string& reason) {
     CONF_ASSERT_MEDIA_THREAD(engine_);
     auto r = rooms_.find(room);
     if (r == rooms_.end()) {
@@ -365,7 +576,7 @@ Status RoomRegistry::end_session(const std::string& room, const std::string& ses
     if (auto p = entry.publishers.find(session); p != entry.publishers.end()) {
         // Its viewers and subscribers go first: they forward this publisher's tracks.
         end_viewers_of(entry, room, session);
-        (void)entry.room->remove(session, "left", [this, alive = std::weak_ptr<int>(alive_), room] {
+        (void)entry.room->remove(session, reason, [this, alive = std::weak_ptr<int>(alive_), room] {
             if (!alive.expired()) {
                 drop_room_if_empty(room);
                 maybe_finish_shutdown();
@@ -379,7 +590,7 @@ Status RoomRegistry::end_session(const std::string& room, const std::string& ses
         retire(std::move(v->second));
         entry.viewers.erase(v);
     } else if (entry.participants.count(session) != 0) {
-        return leave(room, session, "removed");
+        return leave(room, session, reason == "left" ? "removed" : reason);
     } else {
         return not_found(fmt::format("no session '{}' in room '{}'", session, room));
     }
@@ -389,9 +600,22 @@ Status RoomRegistry::end_session(const std::string& room, const std::string& ses
 
 void RoomRegistry::drop_room_if_empty(const std::string& room) {
     auto r = rooms_.find(room);
-    if (r != rooms_.end() && r->second.size() == 0 && r->second.room->idle()) {
-        r->second.room->finish();
-        rooms_.erase(r);
+    if (r == rooms_.end() || r->second.size() != 0 || !r->second.room->idle()) {
+        return;
+    }
+    Entry& entry = r->second;
+    if (entry.managed && !shutting_down_) {
+        entry.room->finish_automatic(); // an operator's room stays until deleted
+        return;
+    }
+    entry.room->finish();
+    Room::Listener& listener = options_.room_listener ? *options_.room_listener : no_listener_;
+    listener.on_room_deleted(*entry.room, entry.delete_reason);
+    logger_.info("room '{}' is gone ({})", room, entry.delete_reason);
+    auto waiters = std::move(entry.deleted);
+    rooms_.erase(r);
+    for (auto& waiter : waiters) {
+        waiter(Status::ok());
     }
 }
 
@@ -418,8 +642,12 @@ void RoomRegistry::shutdown(std::function<void()> done) {
         if (r != rooms_.end() && r->second.participants.count(id) != 0) {
             (void)leave(room, id, "shutdown");
         } else {
-            (void)end_session(room, id); // a publisher may already have taken its viewers
+            (void)end_session(room, id,
+                              "shutdown"); // a publisher may already have taken its viewers
         }
+    }
+    for (const std::string& room : room_names()) {
+        drop_room_if_empty(room); // operators' rooms that were empty
     }
     maybe_finish_shutdown();
 }
@@ -441,7 +669,7 @@ void RoomRegistry::on_publisher_failed(PublisherSession& session, const Status& 
     (void)engine_.post(
         [this, alive = std::weak_ptr<int>(alive_), room = session.room(), id = session.id()] {
             if (!alive.expired()) {
-                (void)end_session(room, id);
+                (void)end_session(room, id, "disconnected");
             }
         });
 }

@@ -18,6 +18,7 @@
 #include <list>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -31,6 +32,33 @@ struct SessionLimits {
     std::chrono::seconds max_recording_duration{0}; // 0: no limit
 };
 
+// What an operator sets per room (CreateRoom). Zero limits take the registry's.
+struct RoomConfig {
+    std::uint32_t max_sessions = 0;
+    std::uint32_t max_publisher_video_kbps = 0;
+    bool record_automatically = false;
+    std::optional<RecordingContainer> container;
+};
+
+struct RoomSummary {
+    std::string name;
+    RoomConfig config; // with the registry's values filled in
+    bool managed = false;
+    std::chrono::system_clock::time_point created;
+    std::size_t members = 0;
+    std::string room_recording_id;
+    std::string active_speaker;
+};
+
+// Who joins and what they may do (from a join token, or everything when tokens are off).
+struct JoinRequest {
+    std::string name;
+    std::string identity;
+    bool publish_audio = true;
+    bool publish_video = true;
+    bool subscribe = true;
+};
+
 struct RoomRegistryOptions {
     std::vector<std::string> ice_addresses{"127.0.0.1"};
     std::string stun_server;
@@ -42,6 +70,9 @@ struct RoomRegistryOptions {
     RecordingContainer container = RecordingContainer::kMatroska;
     std::uint64_t min_free_bytes = std::uint64_t{512} << 20;
     SessionLimits limits;
+    std::uint32_t max_rooms = 100;
+    // A join or publish into a room nobody created makes it; else kNotFound.
+    bool auto_create = true;
     // Told about everything that happens in every room (the daemon's room protocol); may be
     // null. Must outlive the registry.
     Room::Listener* room_listener = nullptr;
@@ -63,9 +94,21 @@ class RoomRegistry final : private PublisherSession::Owner, private ViewerSessio
     RoomRegistry(const RoomRegistry&) = delete;
     RoomRegistry& operator=(const RoomRegistry&) = delete;
 
+    // An operator's room: it stays when empty, until delete_room(). kAlreadyExists,
+    // kInvalidArgument (name, a limit above the server's), kResourceExhausted (max_rooms).
+    Status create_room(const std::string& room, const RoomConfig& config);
+    // Ends every session in the room ("removed"); `done` runs once the room is gone.
+    void delete_room(const std::string& room, std::function<void(Status)> done);
+    std::optional<RoomSummary> room_summary(const std::string& room) const;
+    std::vector<std::string> room_names() const; // sorted
+
     // Errors: kInvalidArgument (bad room name, unusable offer), kResourceExhausted (a limit,
-    // or too little disk for a recording), kUnavailable (shutting down).
-    void publish(const std::string& room, const std::string& offer, SessionCallback done);
+    // or too little disk for a recording), kUnavailable (shutting down), kNotFound (no such
+    // room when rooms are not made on demand).
+    // `identity` and `name` come from the publisher's join token (empty: none; the name
+    // then is "whip-" and the start of the session id).
+    void publish(const std::string& room, const std::string& offer, const std::string& identity,
+                 const std::string& name, SessionCallback done);
     // Errors as publish, plus kNotFound (no such publisher) and kFailedPrecondition (the
     // publisher has no media yet).
     void view(const std::string& room, const std::string& publisher, const std::string& offer,
@@ -75,17 +118,28 @@ class RoomRegistry final : private PublisherSession::Owner, private ViewerSessio
 
     // A participant of the room protocol joins `room`; offers and errors reach it through
     // `remote`, kept until the participant is gone. Returns its id. Errors as publish.
-    Result<std::string> join(const std::string& room, const std::string& name, bool publish_audio,
-                             bool publish_video, std::shared_ptr<Signaller> remote);
+    Result<std::string> join(const std::string& room, const JoinRequest& request,
+                             std::shared_ptr<Signaller> remote);
     // The participant (nullptr if it is gone).
     Participant* participant(const std::string& room, const std::string& id);
     // Takes a participant out ("left", "disconnected"); its viewers end with it.
     Status leave(const std::string& room, const std::string& id, const std::string& reason);
     Status set_muted(const std::string& room, const std::string& id, MediaKind kind, bool muted);
+    // An operator's mute: the track's packets reach nobody while muted.
+    Result<TrackInfo> mute_track(const std::string& room, const std::string& member,
+                                 const std::string& track, bool muted);
+    // Takes any member out ("removed"): a participant or a WHIP publisher.
+    Status remove_member(const std::string& room, const std::string& member);
+    Result<std::string> start_recording(const std::string& room, const RecordingRequest& request);
+    // `done` gets the room the recording was in, once its files are finalized.
+    void stop_recording(const std::string& id, std::function<void(Result<std::string>)> done);
+    // Recordings in progress, with their rooms.
+    std::vector<std::pair<std::string, RecordingInfo>> recordings() const;
     // The members of `room` (empty if there is no such room).
     std::vector<MemberInfo> members(const std::string& room) const;
     // Ends a publisher (and its viewers) or a viewer; its teardown finishes in the background.
-    Status end_session(const std::string& room, const std::string& session);
+    Status end_session(const std::string& room, const std::string& session,
+                       const std::string& reason = "left");
     // Ends everything; `done` runs when every recording is finalized and every peer closed.
     void shutdown(std::function<void()> done);
 
@@ -101,19 +155,27 @@ class RoomRegistry final : private PublisherSession::Owner, private ViewerSessio
         std::map<std::string, std::unique_ptr<PublisherSession>> publishers;
         std::map<std::string, std::unique_ptr<ViewerSession>> viewers;
         std::map<std::string, std::shared_ptr<Signaller>> participants; // their signallers
+        RoomConfig config;
+        bool managed = false;
+        std::chrono::system_clock::time_point created;
+        std::string delete_reason = "empty";
+        std::vector<std::function<void(Status)>> deleted; // delete_room() callers
         std::size_t size() const {
             return publishers.size() + viewers.size() + participants.size();
         }
     };
 
     Status admit(const std::string& room) const;
+    // The room's entry, made if rooms are made on demand.
+    Result<Entry*> open_room(const std::string& room);
+    Entry& make_entry(const std::string& room, const RoomConfig& config, bool managed);
+    RoomConfig effective(const RoomConfig& config) const;
     // What a publisher's or viewer's negotiation reports to: the answer to `done`, or the
     // refusal, after which the half-made session `id` is ended.
     OneShotSignaller::Done answer_handler(const std::string& room, const std::string& id,
                                           SessionCallback done);
     // kResourceExhausted when `room` records and the disk is below min_free_bytes.
     Status check_disk(const std::string& room) const;
-    Entry& entry_for(const std::string& room);
     void end_viewers_of(Entry& entry, const std::string& room, const std::string& member);
     EndpointOptions endpoint_options() const;
     std::string new_session_id() const;

@@ -87,6 +87,12 @@ void ReceivedTrack::Subscription::reset() {
     sink_ = nullptr;
 }
 
+void ReceivedTrack::set_paused(bool paused) {
+    if (fan_out_->paused.exchange(paused) && !paused && kind() == MediaKind::kVideo) {
+        fan_out_->request_keyframe(); // decoders downstream resume only on a keyframe
+    }
+}
+
 GstPadProbeReturn ReceivedTrack::FanOut::on_data(GstPadProbeInfo* info) {
     GstClockTime base_time = gst_element_get_base_time(pipeline.get());
     if ((info->type & GST_PAD_PROBE_TYPE_BUFFER) != 0) {
@@ -104,6 +110,9 @@ GstPadProbeReturn ReceivedTrack::FanOut::on_data(GstPadProbeInfo* info) {
 void ReceivedTrack::FanOut::deliver(GstBuffer* buffer, GstClockTime base_time) {
     packets.fetch_add(1, std::memory_order_relaxed);
     bytes.fetch_add(gst_buffer_get_size(buffer), std::memory_order_relaxed);
+    if (paused.load(std::memory_order_relaxed)) {
+        return;
+    }
     std::shared_ptr<const std::vector<std::shared_ptr<RtpSink>>> snapshot;
     {
         std::lock_guard lock(mutex);

@@ -85,6 +85,10 @@ class ReceivedTrack {
     void request_keyframe() { fan_out_->request_keyframe(); }
     // Called (on whatever thread asked) each time a keyframe request goes to the sender.
     void on_keyframe_request(std::function<void()> listener);
+    // While paused, packets still arrive (and are counted) but reach no subscriber: an
+    // operator's mute. Unpausing a video track asks for a keyframe.
+    void set_paused(bool paused);
+    bool paused() const noexcept { return fan_out_->paused.load(std::memory_order_relaxed); }
 
   private:
     // What the probe callback touches. Shared with the probe's closure, so a callback still
@@ -105,6 +109,7 @@ class ReceivedTrack {
         std::atomic<std::uint64_t> packets{0};
         std::atomic<std::uint64_t> bytes{0};
         std::atomic<std::int64_t> last_keyframe_request_us{0};
+        std::atomic<bool> paused{false};
         std::function<void()> keyframe_listener; // under `mutex`
     };
 

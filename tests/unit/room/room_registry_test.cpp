@@ -82,7 +82,7 @@ std::unique_ptr<Peer> start_publisher(Fixture& f, const std::string& room) {
                  peer->signaller.peer = peer->client.get();
                  peer->signaller.submit = [&f, room](const std::string& offer,
                                                      conf::SessionCallback done) {
-                     f.registry->publish(room, offer, std::move(done));
+                     f.registry->publish(room, offer, {}, {}, std::move(done));
                  };
                  peer->client->start(peer->signaller);
              }).is_ok());
@@ -146,15 +146,6 @@ TEST_CASE("a published room is recorded, viewable, and finalized on shutdown", "
     REQUIRE(done->get_future().wait_for(15s) == std::future_status::ready);
     CHECK(f.on_media([&] { return f.registry->session_count(); }).value() == 0);
 
-    auto manifest_path = f.dir.path() / "recordings" / "town-hall" / session / "manifest.json";
-    auto manifest = conf::read_manifest(manifest_path);
-    REQUIRE(manifest.is_ok());
-    CHECK(manifest->state() == conf::RecordingManifest::FINALIZED);
-    CHECK(manifest->tracks_size() == 2);
-    REQUIRE(manifest->files_size() == 1);
-    CHECK(manifest->files(0).bytes() > 10000);
-    CHECK(manifest->files(0).sha256().size() == 64);
-
     // The room's session manifest lists the publisher's recording, finalized with the room.
     std::vector<std::filesystem::path> sessions;
     for (const auto& file : std::filesystem::directory_iterator(f.dir.path() / "recordings" /
@@ -166,7 +157,18 @@ TEST_CASE("a published room is recorded, viewable, and finalized on shutdown", "
     REQUIRE(room_session.is_ok());
     CHECK(room_session->state() == conf::RecordingManifest::FINALIZED);
     REQUIRE(room_session->recordings_size() == 1);
-    CHECK(room_session->recordings(0).id() == session);
+    CHECK(room_session->recordings(0).participant() == session);
+    auto manifest_path = f.dir.path() / "recordings" / "town-hall" /
+                         room_session->recordings(0).id() / "manifest.json";
+    auto manifest = conf::read_manifest(manifest_path);
+    REQUIRE(manifest.is_ok());
+    CHECK(manifest->state() == conf::RecordingManifest::FINALIZED);
+    CHECK(manifest->tracks_size() == 2);
+    REQUIRE(manifest->files_size() == 1);
+    CHECK(manifest->files(0).bytes() > 10000);
+    CHECK(manifest->files(0).sha256().size() == 64);
+
+    CHECK(manifest->session() == room_session->id());
 
     REQUIRE(f.on_media([&] {
                  viewer->client.reset();
@@ -191,7 +193,7 @@ TEST_CASE("the registry enforces its limits and names and leaves nothing behind"
 
     auto bad_name = f.on_media([&] {
         std::promise<conf::Status> p;
-        f.registry->publish("../etc", "v=0\r\n",
+        f.registry->publish("../etc", "v=0\r\n", {}, {},
                             [&](conf::Result<conf::SessionInfo> r) { p.set_value(r.status()); });
         return p.get_future().get();
     });
@@ -217,7 +219,7 @@ TEST_CASE("a garbage offer is refused and the session does not linger", "[room]"
     Fixture f;
     auto status = f.on_media([&] {
         std::promise<conf::Status> p;
-        f.registry->publish("room-a", "v=0\r\ngarbage\r\n",
+        f.registry->publish("room-a", "v=0\r\ngarbage\r\n", {}, {},
                             [&](conf::Result<conf::SessionInfo> r) { p.set_value(r.status()); });
         return p.get_future().get();
     });

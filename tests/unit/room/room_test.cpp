@@ -139,7 +139,7 @@ struct Fixture {
                     client->peer = std::make_unique<conf::test::WebRtcPublisher>(
                         engine->impl(), conf::test::kTestPublisher);
                     client->peer->answer_offers();
-                    auto joined = room->join(id, "name-" + id, true, true, *client);
+                    auto joined = room->join(id, {"name-" + id, {}, true, true, true}, *client);
                     if (!joined) {
                         return joined.status();
                     }
@@ -267,6 +267,7 @@ TEST_CASE("a recording room records each participant into its own file, one sess
                  recording.container = conf::RecordingContainer::kMatroska;
                  recording.min_free_bytes = 1 << 20;
                  options.recording = recording;
+                 options.record_automatically = true;
                  recorded = std::make_unique<Room>(f.engine->impl(), options, f.log);
                  f.room.swap(recorded); // join() below goes to the recording room
              }).is_ok());
@@ -352,7 +353,7 @@ TEST_CASE("a member whose audio carries no RFC 6464 levels becomes the active sp
                  auto& impl = f.engine->impl();
                  whip.room = f.room.get();
                  whip.id = "whip1";
-                 f.room->add_member("whip1", "whip-1", 2);
+                 f.room->add_member("whip1", "whip-1", {}, 2);
                  whip.signaller = std::make_unique<conf::InProcessSignaller>(impl);
                  // A webrtcbin client negotiates no audio level extension; its tone is loud.
                  whip.client = std::make_unique<conf::test::WebRtcPublisher>(

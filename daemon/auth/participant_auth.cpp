@@ -1,0 +1,46 @@
+#include "auth/participant_auth.hpp"
+
+#include <fmt/format.h>
+#include <glib.h>
+
+namespace conf::daemon {
+
+Result<Admission> ParticipantAuth::admit(std::string_view token, const std::string& room) const {
+    if (token.empty()) {
+        if (required_) {
+            return Status(StatusCode::kUnauthenticated,
+                          "a join token is required (Authorization: Bearer <token> for WHIP and "
+                          "WHEP, \"token\" in the room protocol's join)");
+        }
+        return Admission{{}, {}, Grants{true, true, false, false}};
+    }
+    auto claims = signer_.verify(token);
+    if (!claims) {
+        return claims.status();
+    }
+    if (claims->room != room) {
+        return Status(
+            StatusCode::kPermissionDenied,
+            fmt::format("this join token is for room '{}', not '{}'", claims->room, room));
+    }
+    return Admission{claims->identity, claims->name, claims->grants};
+}
+
+std::string_view ParticipantAuth::bearer_token(const char* header) {
+    if (header == nullptr) {
+        return {};
+    }
+    std::string_view value(header);
+    constexpr std::string_view kScheme = "bearer ";
+    if (value.size() <= kScheme.size() ||
+        g_ascii_strncasecmp(value.data(), kScheme.data(), kScheme.size()) != 0) {
+        return {};
+    }
+    value.remove_prefix(kScheme.size());
+    while (!value.empty() && value.front() == ' ') {
+        value.remove_prefix(1);
+    }
+    return value;
+}
+
+} // namespace conf::daemon

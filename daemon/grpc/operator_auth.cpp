@@ -1,0 +1,30 @@
+#include "grpc/operator_auth.hpp"
+
+#include "grpc/grpc_status.hpp"
+
+namespace conf::daemon {
+
+OperatorAuth::OperatorAuth(OperatorKeyring keys)
+    : keys_(std::move(keys)), logger_(Logger("confd").with("grpc", "auth")) {}
+
+grpc::Status OperatorAuth::check(grpc::CallbackServerContext* context, Scope scope,
+                                 std::string_view method) const {
+    if (!keys_.enabled()) {
+        return grpc::Status::OK;
+    }
+    std::optional<std::string_view> header;
+    const auto& metadata = context->client_metadata();
+    if (auto it = metadata.find("authorization"); it != metadata.end()) {
+        header = std::string_view(it->second.data(), it->second.size());
+    }
+    auto authorized = keys_.authorize(header, scope);
+    if (!authorized) {
+        logger_.warn("{} from {} refused: {}", method, context->peer(),
+                     authorized.status().message());
+        return to_grpc(authorized.status());
+    }
+    logger_.debug("{} by operator key '{}'", method, *authorized);
+    return grpc::Status::OK;
+}
+
+} // namespace conf::daemon

@@ -1,0 +1,30 @@
+// OperatorAuth: checks each conf.v1 call's `authorization: Bearer <key>` metadata against the
+// configured operator keys and the scope the service needs, and logs refusals (never the
+// key). With no keys configured every call passes: confd then listens on loopback only and
+// said so loudly at startup.
+#pragma once
+
+#include "auth/operator_keys.hpp"
+#include "core/log.hpp"
+
+#include <grpcpp/grpcpp.h>
+
+#include <string_view>
+
+namespace conf::daemon {
+
+class OperatorAuth {
+  public:
+    explicit OperatorAuth(OperatorKeyring keys);
+
+    // OK, UNAUTHENTICATED or PERMISSION_DENIED, with a message for the caller.
+    grpc::Status check(grpc::CallbackServerContext* context, Scope scope,
+                       std::string_view method) const;
+    bool enabled() const noexcept { return keys_.enabled(); }
+
+  private:
+    OperatorKeyring keys_;
+    Logger logger_;
+};
+
+} // namespace conf::daemon

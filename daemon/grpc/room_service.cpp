@@ -1,0 +1,351 @@
+#include "grpc/room_service.hpp"
+
+#include "events/room_event_feed.hpp"
+#include "grpc/grpc_status.hpp"
+#include "grpc/media_thread_call.hpp"
+#include "grpc/page_token.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace conf::daemon {
+
+namespace {
+
+namespace pb = ::conf::v1;
+
+google::protobuf::Timestamp timestamp(std::chrono::system_clock::time_point time) {
+    auto since = time.time_since_epoch();
+    auto seconds = std::chrono::duration_cast<std::chrono::seconds>(since);
+    google::protobuf::Timestamp out;
+    out.set_seconds(seconds.count());
+    out.set_nanos(static_cast<std::int32_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(since - seconds).count()));
+    return out;
+}
+
+pb::Container to_proto(RecordingContainer container) {
+    return container == RecordingContainer::kMp4Fragmented ? pb::CONTAINER_MP4
+                                                           : pb::CONTAINER_MATROSKA;
+}
+
+Result<RoomConfig> room_config(const pb::Room& room) {
+    RoomConfig config;
+    switch (room.mode()) {
+    case pb::ROOM_MODE_UNSPECIFIED:
+    case pb::ROOM_MODE_SFU:
+        break;
+    case pb::ROOM_MODE_MIXED:
+    case pb::ROOM_MODE_HYBRID:
+        return Status(StatusCode::kUnimplemented,
+                      fmt::format("room mode {} is not available yet; create an SFU room",
+                                  pb::RoomMode_Name(room.mode())));
+    default:
+        return invalid_argument(fmt::format("room.mode {} is not a RoomMode", room.mode()));
+    }
+    config.max_sessions = room.limits().max_sessions();
+    config.max_publisher_video_kbps = room.limits().max_publisher_video_kbps();
+    switch (room.recording_policy().mode()) {
+    case pb::RecordingPolicy::MODE_UNSPECIFIED:
+    case pb::RecordingPolicy::MANUAL:
+        break;
+    case pb::RecordingPolicy::AUTOMATIC:
+        config.record_automatically = true;
+        break;
+    default:
+        return invalid_argument("room.recording_policy.mode is not a pb::RecordingPolicy.Mode");
+    }
+    switch (room.recording_policy().container()) {
+    case pb::CONTAINER_UNSPECIFIED:
+        break;
+    case pb::CONTAINER_MATROSKA:
+        config.container = RecordingContainer::kMatroska;
+        break;
+    case pb::CONTAINER_MP4:
+        config.container = RecordingContainer::kMp4Fragmented;
+        break;
+    default:
+        return invalid_argument("room.recording_policy.container is not a pb::Container");
+    }
+    return config;
+}
+
+Status check_room_name(const std::string& name, std::string_view field = "name") {
+    if (name.empty()) {
+        return invalid_argument(fmt::format("{} is required", field));
+    }
+    if (!is_valid_name(name)) {
+        return invalid_argument(fmt::format(
+            "{} '{}' is invalid: use 1-64 letters, digits, '_', '-' or '.', not starting with '.'",
+            field, name));
+    }
+    return Status::ok();
+}
+
+} // namespace
+
+::conf::v1::Room to_proto(const RoomSummary& summary) {
+    ::conf::v1::Room room;
+    room.set_name(summary.name);
+    room.set_mode(pb::ROOM_MODE_SFU);
+    room.mutable_limits()->set_max_sessions(summary.config.max_sessions);
+    room.mutable_limits()->set_max_publisher_video_kbps(summary.config.max_publisher_video_kbps);
+    room.mutable_recording_policy()->set_mode(summary.config.record_automatically
+                                                  ? pb::RecordingPolicy::AUTOMATIC
+                                                  : pb::RecordingPolicy::MANUAL);
+    if (summary.config.container) {
+        room.mutable_recording_policy()->set_container(to_proto(*summary.config.container));
+    }
+    *room.mutable_create_time() = timestamp(summary.created);
+    room.set_managed(summary.managed);
+    room.set_participant_count(static_cast<std::uint32_t>(summary.members));
+    room.set_active_recording_id(summary.room_recording_id);
+    room.set_active_speaker(summary.active_speaker);
+    return room;
+}
+
+grpc::ServerUnaryReactor* RoomService::start(grpc::CallbackServerContext* context, Scope scope,
+                                             std::string_view method, bool& allowed) {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    grpc::Status checked = api_.auth.check(context, scope, method);
+    allowed = checked.ok();
+    if (!allowed) {
+        reactor->Finish(checked);
+    }
+    return reactor;
+}
+
+grpc::ServerUnaryReactor* RoomService::CreateRoom(grpc::CallbackServerContext* context,
+                                                  const pb::CreateRoomRequest* request,
+                                                  ::conf::v1::Room* response) {
+    bool allowed = false;
+    auto* reactor = start(context, Scope::kRooms, "CreateRoom", allowed);
+    if (!allowed) {
+        return reactor;
+    }
+    finish_on_media(api_.engine, reactor, [this, request, response]() -> Status {
+        const std::string& name = request->room().name();
+        if (Status valid = check_room_name(name, "room.name"); !valid) {
+            return valid;
+        }
+        auto config = room_config(request->room());
+        if (!config) {
+            return config.status();
+        }
+        if (Status created = api_.rooms.create_room(name, *config); !created) {
+            return created;
+        }
+        *response = to_proto(*api_.rooms.room_summary(name));
+        return Status::ok();
+    });
+    return reactor;
+}
+
+grpc::ServerUnaryReactor* RoomService::GetRoom(grpc::CallbackServerContext* context,
+                                               const pb::GetRoomRequest* request,
+                                               ::conf::v1::Room* response) {
+    bool allowed = false;
+    auto* reactor = start(context, Scope::kRooms, "GetRoom", allowed);
+    if (!allowed) {
+        return reactor;
+    }
+    finish_on_media(api_.engine, reactor, [this, request, response]() -> Status {
+        if (Status valid = check_room_name(request->name()); !valid) {
+            return valid;
+        }
+        auto summary = api_.rooms.room_summary(request->name());
+        if (!summary) {
+            return not_found(fmt::format("no room '{}'", request->name()));
+        }
+        *response = to_proto(*summary);
+        return Status::ok();
+    });
+    return reactor;
+}
+
+grpc::ServerUnaryReactor* RoomService::ListRooms(grpc::CallbackServerContext* context,
+                                                 const pb::ListRoomsRequest* request,
+                                                 pb::ListRoomsResponse* response) {
+    bool allowed = false;
+    auto* reactor = start(context, Scope::kRooms, "ListRooms", allowed);
+    if (!allowed) {
+        return reactor;
+    }
+    finish_on_media(api_.engine, reactor, [this, request, response]() -> Status {
+        auto after = page_position(request->page_token());
+        if (!after) {
+            return after.status();
+        }
+        const std::size_t size = page_size(request->page_size());
+        std::vector<std::string> names = api_.rooms.room_names();
+        auto it = std::upper_bound(names.begin(), names.end(), *after);
+        for (; it != names.end() && static_cast<std::size_t>(response->rooms_size()) < size; ++it) {
+            *response->add_rooms() = to_proto(*api_.rooms.room_summary(*it));
+        }
+        if (it != names.end()) {
+            response->set_next_page_token(page_token(*std::prev(it)));
+        }
+        return Status::ok();
+    });
+    return reactor;
+}
+
+grpc::ServerUnaryReactor* RoomService::DeleteRoom(grpc::CallbackServerContext* context,
+                                                  const pb::DeleteRoomRequest* request,
+                                                  pb::DeleteRoomResponse* /*response*/) {
+    bool allowed = false;
+    auto* reactor = start(context, Scope::kRooms, "DeleteRoom", allowed);
+    if (!allowed) {
+        return reactor;
+    }
+    run_on_media(api_.engine, reactor, [this, request](Finish finish) {
+        if (Status valid = check_room_name(request->name()); !valid) {
+            finish(valid);
+            return;
+        }
+        api_.rooms.delete_room(request->name(), finish);
+    });
+    return reactor;
+}
+
+grpc::ServerUnaryReactor* RoomService::ListParticipants(grpc::CallbackServerContext* context,
+                                                        const pb::ListParticipantsRequest* request,
+                                                        pb::ListParticipantsResponse* response) {
+    bool allowed = false;
+    auto* reactor = start(context, Scope::kRooms, "ListParticipants", allowed);
+    if (!allowed) {
+        return reactor;
+    }
+    finish_on_media(api_.engine, reactor, [this, request, response]() -> Status {
+        if (Status valid = check_room_name(request->room(), "room"); !valid) {
+            return valid;
+        }
+        if (!api_.rooms.room_summary(request->room())) {
+            return not_found(fmt::format("no room '{}'", request->room()));
+        }
+        auto after = page_position(request->page_token());
+        if (!after) {
+            return after.status();
+        }
+        const std::size_t size = page_size(request->page_size());
+        std::vector<MemberInfo> members = api_.rooms.members(request->room());
+        std::sort(members.begin(), members.end(),
+                  [](const MemberInfo& a, const MemberInfo& b) { return a.id < b.id; });
+        auto it = std::upper_bound(
+            members.begin(), members.end(), *after,
+            [](const std::string& id, const MemberInfo& member) { return id < member.id; });
+        for (;
+             it != members.end() && static_cast<std::size_t>(response->participants_size()) < size;
+             ++it) {
+            *response->add_participants() = to_proto(*it);
+        }
+        if (it != members.end()) {
+            response->set_next_page_token(page_token(std::prev(it)->id));
+        }
+        return Status::ok();
+    });
+    return reactor;
+}
+
+grpc::ServerUnaryReactor*
+RoomService::RemoveParticipant(grpc::CallbackServerContext* context,
+                               const pb::RemoveParticipantRequest* request,
+                               pb::RemoveParticipantResponse* /*response*/) {
+    bool allowed = false;
+    auto* reactor = start(context, Scope::kRooms, "RemoveParticipant", allowed);
+    if (!allowed) {
+        return reactor;
+    }
+    finish_on_media(api_.engine, reactor, [this, request]() -> Status {
+        if (Status valid = check_room_name(request->room(), "room"); !valid) {
+            return valid;
+        }
+        if (request->participant_id().empty()) {
+            return invalid_argument("participant_id is required");
+        }
+        return api_.rooms.remove_member(request->room(), request->participant_id());
+    });
+    return reactor;
+}
+
+grpc::ServerUnaryReactor* RoomService::MuteTrack(grpc::CallbackServerContext* context,
+                                                 const pb::MuteTrackRequest* request,
+                                                 ::conf::v1::Track* response) {
+    bool allowed = false;
+    auto* reactor = start(context, Scope::kRooms, "MuteTrack", allowed);
+    if (!allowed) {
+        return reactor;
+    }
+    finish_on_media(api_.engine, reactor, [this, request, response]() -> Status {
+        if (Status valid = check_room_name(request->room(), "room"); !valid) {
+            return valid;
+        }
+        if (request->participant_id().empty() || request->track_id().empty()) {
+            return invalid_argument("participant_id and track_id are required");
+        }
+        auto track = api_.rooms.mute_track(request->room(), request->participant_id(),
+                                           request->track_id(), request->muted());
+        if (!track) {
+            return track.status();
+        }
+        *response = to_proto(*track);
+        return Status::ok();
+    });
+    return reactor;
+}
+
+grpc::ServerUnaryReactor* RoomService::CreateJoinToken(grpc::CallbackServerContext* context,
+                                                       const pb::CreateJoinTokenRequest* request,
+                                                       pb::CreateJoinTokenResponse* response) {
+    bool allowed = false;
+    auto* reactor = start(context, Scope::kTokens, "CreateJoinToken", allowed);
+    if (!allowed) {
+        return reactor;
+    }
+    finish_on_media(api_.engine, reactor, [this, request, response]() -> Status {
+        if (Status valid = check_room_name(request->room(), "room"); !valid) {
+            return valid;
+        }
+        if (request->identity().empty() || request->identity().size() > 256) {
+            return invalid_argument("identity is required (1-256 characters)");
+        }
+        if (request->name().size() > 64) {
+            return invalid_argument("name is longer than 64 characters");
+        }
+        if (!request->grants().publish() && !request->grants().subscribe()) {
+            return invalid_argument("grants: a token must allow publish, subscribe or both");
+        }
+        std::chrono::seconds ttl{3600};
+        if (request->has_ttl()) {
+            ttl = std::chrono::seconds(request->ttl().seconds());
+            if (ttl < std::chrono::seconds(1) || ttl > api_.max_token_ttl) {
+                return invalid_argument(fmt::format("ttl must be 1 s to {} s (auth.join_tokens."
+                                                    "max_ttl_s)",
+                                                    api_.max_token_ttl.count()));
+            }
+        }
+        if (!api_.auto_create_rooms && !api_.rooms.room_summary(request->room())) {
+            return failed_precondition(fmt::format(
+                "no room '{}': create it first (rooms.auto_create is off)", request->room()));
+        }
+        JoinClaims claims;
+        claims.room = request->room();
+        claims.identity = request->identity();
+        claims.name = request->name();
+        claims.grants = {request->grants().publish(), request->grants().subscribe(),
+                         request->grants().record(), request->grants().admin()};
+        claims.issued = std::chrono::system_clock::now();
+        claims.expires = std::chrono::time_point_cast<std::chrono::seconds>(claims.issued + ttl);
+        response->set_token(api_.tokens.sign(claims));
+        response->set_join_url(fmt::format("{}/r/{}#token={}", api_.join_base_url, request->room(),
+                                           response->token()));
+        response->mutable_expire_time()->set_seconds(
+            std::chrono::duration_cast<std::chrono::seconds>(claims.expires.time_since_epoch())
+                .count());
+        return Status::ok();
+    });
+    return reactor;
+}
+
+} // namespace conf::daemon
