@@ -381,3 +381,153 @@ TEST_CASE("a member whose audio carries no RFC 6464 levels becomes the active sp
                  whip.client.reset();
              }).is_ok());
 }
+
+TEST_CASE("an operator's mute stops forwarding a track until it is unmuted", "[room][sfu]") {
+    Fixture f;
+    auto a = f.join("a");
+    auto b = f.join("b");
+    REQUIRE(conf::test::eventually([&] { return b->peer->video_streams_decoding(10) == 1; }, 25s));
+    // A's video track, once the room lists it.
+    std::string video_track;
+    REQUIRE(conf::test::eventually(
+        [&] {
+            auto found = f.on_media([&] {
+                std::string id;
+                for (const auto& member : f.room->members()) {
+                    for (const auto& track : member.tracks) {
+                        if (member.id == "a" && track.kind == MediaKind::kVideo) {
+                            id = track.id;
+                        }
+                    }
+                }
+                return id;
+            });
+            video_track = found.is_ok() ? *found : std::string();
+            return !video_track.empty();
+        },
+        10s));
+    REQUIRE_FALSE(video_track.empty());
+    auto frames_in = [&](std::chrono::milliseconds window) {
+        int before = b->peer->decoded_video_frames();
+        std::this_thread::sleep_for(window);
+        return b->peer->decoded_video_frames() - before;
+    };
+
+    auto muted = f.on_media([&] { return f.room->mute_track("a", video_track, true); });
+    REQUIRE(muted.is_ok());
+    REQUIRE(muted->is_ok());
+    CHECK((*muted)->muted);
+    CHECK(f.log.count("muted a") == 1);
+    std::this_thread::sleep_for(500ms); // what was in flight drains
+    CHECK(frames_in(2s) == 0);
+    auto listed = f.on_media([&] { return f.room->members(); });
+    REQUIRE(listed.is_ok());
+    bool shown_muted = false;
+    for (const auto& track : (*listed)[0].tracks) {
+        shown_muted = shown_muted || (track.id == video_track && track.muted);
+    }
+    CHECK(shown_muted);
+
+    REQUIRE(f.on_media([&] { return f.room->mute_track("a", video_track, false); }).is_ok());
+    CHECK(f.log.count("unmuted a") == 1);
+    // Decoding resumes with the keyframe the unmute asked for.
+    CHECK(conf::test::eventually([&] { return frames_in(1s) > 10; }, 10s));
+
+    auto unknown = f.on_media([&] { return f.room->mute_track("a", "nope", true); });
+    REQUIRE(unknown.is_ok());
+    CHECK(unknown->status().code() == conf::StatusCode::kNotFound);
+    f.drop(*b);
+    f.drop(*a);
+}
+
+TEST_CASE("a participant or one track is recorded on demand and finalized on stop",
+          "[room][recording]") {
+    conf::test::TempDir recordings;
+    Fixture f;
+    std::unique_ptr<Room> recorded;
+    REQUIRE(f.on_media([&] {
+                 conf::RoomOptions options;
+                 options.name = "on-demand";
+                 conf::RecorderOptions recording;
+                 recording.output_dir = recordings.path();
+                 recording.min_free_bytes = 1 << 20;
+                 options.recording = recording; // can record, does not by itself
+                 recorded = std::make_unique<Room>(f.engine->impl(), options, f.log);
+                 f.room.swap(recorded);
+             }).is_ok());
+    auto a = f.join("a");
+    auto b = f.join("b");
+    REQUIRE(conf::test::eventually([&] { return f.log.count("published") == 4; }, 25s));
+    CHECK(f.on_media([&] { return f.room->recorder_of("a") == nullptr; }).value());
+
+    std::string audio_of_b;
+    REQUIRE(f.on_media([&] {
+                 for (const auto& member : f.room->members()) {
+                     for (const auto& track : member.tracks) {
+                         if (member.id == "b" && track.kind == MediaKind::kAudio) {
+                             audio_of_b = track.id;
+                         }
+                     }
+                 }
+             }).is_ok());
+    auto start = [&](conf::RecordingSource source, std::string member, std::string track) {
+        return f
+            .on_media([&] {
+                return f.room->start_recording({source, member, track, std::nullopt});
+            })
+            .value();
+    };
+    auto whole_a = start(conf::RecordingSource::kMember, "a", "");
+    REQUIRE(whole_a.is_ok());
+    auto b_audio = start(conf::RecordingSource::kTrack, "b", audio_of_b);
+    REQUIRE(b_audio.is_ok());
+    // The same source twice, an unknown member, an unknown track.
+    CHECK(start(conf::RecordingSource::kMember, "a", "").status().code() ==
+          conf::StatusCode::kFailedPrecondition);
+    CHECK(start(conf::RecordingSource::kMember, "zed", "").status().code() ==
+          conf::StatusCode::kNotFound);
+    CHECK(start(conf::RecordingSource::kTrack, "b", "nope").status().code() ==
+          conf::StatusCode::kNotFound);
+    CHECK(f.on_media([&] { return f.room->recordings().size(); }).value() == 2);
+    std::this_thread::sleep_for(2s);
+
+    for (const std::string& id : {*whole_a, *b_audio}) {
+        auto stopped = std::make_shared<std::promise<conf::Status>>();
+        REQUIRE(f.on_media([&] {
+                     f.room->stop_recording(id,
+                                            [stopped](conf::Status s) { stopped->set_value(s); });
+                 }).is_ok());
+        auto future = stopped->get_future();
+        REQUIRE(future.wait_for(15s) == std::future_status::ready);
+        CHECK(future.get().is_ok());
+    }
+    CHECK(f.on_media([&] { return f.room->recordings().empty(); }).value());
+
+    auto a_manifest =
+        conf::read_manifest(recordings.path() / "on-demand" / *whole_a / "manifest.json");
+    REQUIRE(a_manifest.is_ok());
+    CHECK(a_manifest->state() == conf::RecordingManifest::FINALIZED);
+    CHECK(a_manifest->participant() == "a");
+    CHECK(a_manifest->session().empty());
+    CHECK(a_manifest->source_track().empty());
+    CHECK(a_manifest->tracks_size() == 2);
+    CHECK(a_manifest->duration_ns() > 1'000'000'000);
+
+    auto b_manifest =
+        conf::read_manifest(recordings.path() / "on-demand" / *b_audio / "manifest.json");
+    REQUIRE(b_manifest.is_ok());
+    CHECK(b_manifest->state() == conf::RecordingManifest::FINALIZED);
+    CHECK(b_manifest->source_track() == audio_of_b);
+    REQUIRE(b_manifest->tracks_size() == 1);
+    CHECK(b_manifest->tracks(0).kind() == conf::RecordingManifest::AUDIO);
+    CHECK(b_manifest->tracks(0).codec() == "opus");
+
+    auto again = std::make_shared<std::promise<conf::Status>>();
+    REQUIRE(f.on_media([&] {
+                 f.room->stop_recording(*whole_a, [again](conf::Status s) { again->set_value(s); });
+             }).is_ok());
+    CHECK(again->get_future().get().code() == conf::StatusCode::kNotFound);
+    f.drop(*b);
+    f.drop(*a);
+    REQUIRE(f.on_media([&] { recorded.reset(); }).is_ok());
+}
