@@ -1,19 +1,18 @@
 #include "config/config_validator.hpp"
 
-#include <fmt/format.h>
-#include <gio/gio.h>
-
 #include "auth/operator_keys.hpp"
 #include "core/g_ref.hpp"
 
+#include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <gio/gio.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
-
-#include <array>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -78,6 +77,8 @@ void check_tls(const ::confd::v1::TlsConfig& config, TlsSettings& tls, Problems&
 }
 
 void check_auth(const ::confd::v1::AuthConfig& config, AuthSettings& auth, Problems& problems) {
+    std::set<std::string> hashes;
+    std::set<std::string> names;
     for (int i = 0; i < config.operator_keys_size(); ++i) {
         const auto& key = config.operator_keys(i);
         const std::string at = fmt::format("auth.operator_keys[{}]", i);
@@ -88,6 +89,11 @@ void check_auth(const ::confd::v1::AuthConfig& config, AuthSettings& auth, Probl
         }
         if (auto hash = parse_key_hash(key.hash()); !hash) {
             problems.add(at + ".hash", hash.status().message());
+        } else if (!hashes.insert(key.hash()).second) {
+            problems.add(at + ".hash", "the same key is listed twice; give each key its own entry");
+        }
+        if (!names.insert(key.name()).second) {
+            problems.add(at + ".name", fmt::format("\"{}\" names two keys", key.name()));
         }
         if (key.scopes_size() == 0) {
             problems.add(at + ".scopes",

@@ -67,4 +67,13 @@ void RoomEventHub::on_active_speaker(Room& room, const std::string& member_id) {
     broadcast(room.name(), "", active_speaker_json(member_id));
 }
 
+void RoomEventHub::on_recording_started(Room& room, const RecordingInfo& recording) {
+    broadcast(room.name(), {}, recording_json(recording, true));
+}
+
+void RoomEventHub::on_recording_ended(Room& room, const RecordingInfo& recording,
+                                      const RecordingOutcome& /*outcome*/) {
+    broadcast(room.name(), {}, recording_json(recording, false));
+}
+
 } // namespace conf::daemon

@@ -3,6 +3,7 @@
 // into the protocol's messages for the others in the room: joins and leaves, tracks
 // published/unpublished/muted, the active speaker. A participant removed by the server
 // (its peer lost, the server stopping) has its socket closed with the matching code.
+// Recordings starting and ending are told to everyone in the room.
 #pragma once
 
 #include "http/socket_link.hpp"
@@ -29,6 +30,10 @@ class RoomEventHub final : public Room::Listener {
     void on_track_muted(Room& room, const std::string& member_id, const std::string& track_id,
                         bool muted) override;
     void on_active_speaker(Room& room, const std::string& member_id) override;
+    // Everyone in the room is told, so the client can show that it is being recorded.
+    void on_recording_started(Room& room, const RecordingInfo& recording) override;
+    void on_recording_ended(Room& room, const RecordingInfo& recording,
+                            const RecordingOutcome& outcome) override;
 
   private:
     // To every participant of `room` but `except`.

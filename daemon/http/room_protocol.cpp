@@ -35,6 +35,14 @@ void fill(room::Participant& out, const MemberInfo& member) {
     }
 }
 
+void fill(room::RecordingState& out, const RecordingInfo& recording, bool active) {
+    out.set_type("recording");
+    out.set_recording_id(recording.id);
+    out.set_active(active);
+    out.set_participant_id(recording.member_id);
+    out.set_track_id(recording.track_id);
+}
+
 } // namespace
 
 Result<room::ClientMessage> parse_client_message(std::string_view text) {
@@ -78,7 +86,8 @@ Result<std::string> valid_display_name(std::string_view raw) {
 }
 
 std::string welcome_json(const std::string& participant_id, const std::string& room_name,
-                         const std::vector<MemberInfo>& others) {
+                         const std::vector<MemberInfo>& others, const Grants& grants,
+                         const std::vector<RecordingInfo>& recordings) {
     room::Welcome message;
     message.set_type("welcome");
     message.set_participant_id(participant_id);
@@ -86,6 +95,19 @@ std::string welcome_json(const std::string& participant_id, const std::string& r
     for (const MemberInfo& member : others) {
         fill(*message.add_participants(), member);
     }
+    message.mutable_grants()->set_publish(grants.publish);
+    message.mutable_grants()->set_subscribe(grants.subscribe);
+    message.mutable_grants()->set_record(grants.record);
+    message.mutable_grants()->set_admin(grants.admin);
+    for (const RecordingInfo& recording : recordings) {
+        fill(*message.add_recordings(), recording, true);
+    }
+    return print(message);
+}
+
+std::string recording_json(const RecordingInfo& recording, bool active) {
+    room::RecordingState message;
+    fill(message, recording, active);
     return print(message);
 }
 

@@ -4,6 +4,8 @@
 // prints every field, so clients never meet a missing key.
 #pragma once
 
+#include "auth/join_token.hpp"
+
 #include "confd/v1/room_protocol.pb.h"
 #include "room/room.hpp"
 
@@ -37,7 +39,9 @@ Result<confd::v1::room::ClientMessage> parse_client_message(std::string_view tex
 Result<std::string> valid_display_name(std::string_view name);
 
 std::string welcome_json(const std::string& participant_id, const std::string& room,
-                         const std::vector<MemberInfo>& others);
+                         const std::vector<MemberInfo>& others, const Grants& grants,
+                         const std::vector<RecordingInfo>& recordings);
+std::string recording_json(const RecordingInfo& recording, bool active);
 std::string offer_json(const SessionDescription& offer);
 std::string participant_joined_json(const MemberInfo& member);
 std::string participant_left_json(const std::string& member_id, const std::string& reason);

@@ -190,6 +190,10 @@ void RoomSocket::handle(confd::v1::room::ClientMessage&& message) {
                 link->send(error_json(s, "mute"));
             }
         });
+    } else if (type == "record") {
+        record(message.recording());
+    } else if (type == "remove" || type == "mute_track") {
+        moderate(message);
     } else if (type == "leave") {
         left_ = true;
         RoomRegistry* registry = &registry_;
@@ -220,7 +224,8 @@ void RoomSocket::join(const confd::v1::room::ClientMessage& message) {
         close_with(close_code_for(admission.status()), admission.status().message());
         return;
     }
-    const Grants& grants = admission->grants;
+    grants_ = admission->grants;
+    const Grants& grants = grants_;
     bool audio = message.publish().audio();
     bool video = message.publish().video();
     if ((audio || video) && !grants.publish) {
@@ -235,7 +240,7 @@ void RoomSocket::join(const confd::v1::room::ClientMessage& message) {
     auto link = link_;
     std::string display = *name;
     JoinRequest request{display, admission->identity, audio, video, grants.subscribe};
-    post([registry, hub, link, request](MediaSide& media) {
+    post([registry, hub, link, request, grants](MediaSide& media) {
         std::vector<MemberInfo> others = registry->members(media.room);
         auto joined = registry->join(media.room, request, std::make_shared<SocketSignaller>(link));
         if (!joined) {
@@ -244,11 +249,81 @@ void RoomSocket::join(const confd::v1::room::ClientMessage& message) {
             return;
         }
         media.participant_id = *joined;
-        link->send(welcome_json(*joined, media.room, others));
+        std::vector<RecordingInfo> recordings;
+        for (auto& [room, recording] : registry->recordings()) {
+            if (room == media.room) {
+                recordings.push_back(std::move(recording));
+            }
+        }
+        link->send(welcome_json(*joined, media.room, others, grants, recordings));
         hub->add(media.room, *joined, link);
     });
     logger_.info("join as '{}' (audio {}, video {}, subscribe {}{})", display, audio, video,
                  grants.subscribe, admission->identity.empty() ? "" : ", with a token");
+}
+
+void RoomSocket::record(bool start) {
+    if (!grants_.record) {
+        send_error(Status(StatusCode::kPermissionDenied,
+                          "this join token does not allow recording (no 'record' grant)"),
+                   "record");
+        return;
+    }
+    RoomRegistry* registry = &registry_;
+    auto link = link_;
+    post([registry, link, start](MediaSide& media) {
+        auto fail = [&](const Status& status) {
+            link->send(error_json(status, "record"));
+        };
+        std::string active = registry->room_summary(media.room)
+                                 ? registry->room_summary(media.room)->room_recording_id
+                                 : std::string();
+        if (start) {
+            // Everyone hears of it through the `recording` message.
+            if (auto id = registry->start_recording(media.room, RecordingRequest{}); !id) {
+                fail(id.status());
+            }
+        } else if (active.empty()) {
+            fail(failed_precondition("the room is not being recorded"));
+        } else {
+            registry->stop_recording(active, [link](Result<std::string> stopped) {
+                if (!stopped) {
+                    link->send(error_json(stopped.status(), "record"));
+                }
+            });
+        }
+    });
+    logger_.info("participant asks to {} recording the room", start ? "start" : "stop");
+}
+
+void RoomSocket::moderate(const confd::v1::room::ClientMessage& message) {
+    const std::string& type = message.type();
+    if (!grants_.admin) {
+        send_error(
+            Status(StatusCode::kPermissionDenied,
+                   fmt::format("this join token does not allow '{}' (no 'admin' grant)", type)),
+            type);
+        return;
+    }
+    if (message.participant_id().empty() || (type == "mute_track" && message.track_id().empty())) {
+        send_error(invalid_argument(type == "remove"
+                                        ? "remove needs \"participant_id\""
+                                        : "mute_track needs \"participant_id\" and \"track_id\""),
+                   type);
+        return;
+    }
+    RoomRegistry* registry = &registry_;
+    auto link = link_;
+    post([registry, link, type, target = message.participant_id(), track = message.track_id(),
+          muted = message.muted()](MediaSide& media) {
+        Status done = type == "remove"
+                          ? registry->remove_member(media.room, target)
+                          : registry->mute_track(media.room, target, track, muted).status();
+        if (!done) {
+            link->send(error_json(done, type));
+        }
+    });
+    logger_.info("participant asks to {} {}", type, message.participant_id());
 }
 
 void RoomSocket::on_closed() {

@@ -55,6 +55,9 @@ class RoomSocket final : public FrameSink, public std::enable_shared_from_this<R
     void on_closed();
     void handle(confd::v1::room::ClientMessage&& message);
     void join(const confd::v1::room::ClientMessage& message);
+    // `record` (record grant) and `remove` / `mute_track` (admin grant).
+    void record(bool start);
+    void moderate(const confd::v1::room::ClientMessage& message);
     void send_error(const Status& error, std::string_view in_reply_to);
     void post(std::function<void(MediaSide&)> work);
 
@@ -72,6 +75,7 @@ class RoomSocket final : public FrameSink, public std::enable_shared_from_this<R
     std::shared_ptr<MediaSide> media_;
     Timer join_timer_;
     bool join_sent_ = false;
+    Grants grants_; // from the join token, once joined
     bool closing_ = false;
     bool left_ = false;
 };
