@@ -128,8 +128,12 @@ std::optional<Admission> WhipHandler::admit(SoupServerMessage* message, const st
     if (!admitted) {
         logger_.warn("[room={}] {} refused: {}", room, what, admitted.status().message());
         if (admitted.status().code() == StatusCode::kUnauthenticated) {
+            // RFC 6750: say whether a token came and failed, or none came.
             soup_message_headers_replace(soup_server_message_get_response_headers(message),
-                                         "WWW-Authenticate", "Bearer realm=\"confd\"");
+                                         "WWW-Authenticate",
+                                         token.empty() ? "Bearer realm=\"confd\""
+                                                       : "Bearer realm=\"confd\", "
+                                                         "error=\"invalid_token\"");
         }
         reply_error(message, http_status_for(admitted.status()), admitted.status().message());
         return std::nullopt;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs the browser tests (publish.test.js, room.test.js; support.js is their shared code) the
-# way ctest does:
+# Runs the browser tests (publish.test.js, room.test.js, join_auth.test.js; support.js is
+# their shared code) the way ctest does:
 #   CONFD_PATH=build/daemon/confd bash tests/browser/run_browser_tests.sh [WORK_DIR [TEST.js ...]]
 # 1. checks every tool they need and fails loudly (never skips) when one is missing;
 # 2. installs playwright-core exactly as package-lock.json pins it into WORK_DIR/node_modules
@@ -51,5 +51,5 @@ cd "$work"
 # NODE_PATH: the test file stays in the source tree and finds playwright-core in WORK_DIR.
 # The test files to run are the arguments after WORK_DIR (default: all of them).
 tests=("${@:2}")
-((${#tests[@]} > 0)) || tests=(publish.test.js room.test.js)
+((${#tests[@]} > 0)) || tests=(publish.test.js room.test.js join_auth.test.js)
 NODE_PATH="$work/node_modules" exec node --test "${tests[@]/#/$src/}"

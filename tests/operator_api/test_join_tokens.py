@@ -52,7 +52,11 @@ class WhipJoinTokenTest(ConfdTestMixin, unittest.TestCase):
         if secret:
             self.assertNotIn(secret.encode(), body, "the answer repeats the token")
         if status == 401:
-            self.assertEqual(challenge, 'Bearer realm="confd"')
+            # RFC 6750: a token that came and failed is an invalid_token.
+            expected = 'Bearer realm="confd"'
+            if authorization and authorization.startswith("Bearer "):
+                expected += ', error="invalid_token"'
+            self.assertEqual(challenge, expected)
 
     def test_whip_without_a_token_is_401(self):
         self.expect_refused(401, "stage", None)

@@ -700,6 +700,15 @@ void Endpoint::negotiate() {
         renegotiate_ = true;
         return;
     }
+    // An offer without m-lines has no BUNDLE group and browsers refuse it; a receive-only
+    // participant alone in a room gets its first offer with the first track to forward.
+    GArray* raw = nullptr;
+    g_signal_emit_by_name(webrtcbin_.get(), "get-transceivers", &raw);
+    auto transceivers = GRef<GArray>::adopt(raw);
+    if (!transceivers || transceivers->len == 0) {
+        logger_.debug("nothing to offer yet");
+        return;
+    }
     make_offer();
 }
 
