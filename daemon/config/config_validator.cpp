@@ -1,5 +1,6 @@
 #include "config/config_validator.hpp"
 
+#include "auth/join_token.hpp"
 #include "auth/operator_keys.hpp"
 #include "core/g_ref.hpp"
 
@@ -111,9 +112,15 @@ void check_auth(const ::confd::v1::AuthConfig& config, AuthSettings& auth, Probl
         auth.operator_keys.push_back(std::move(setting));
     }
     const auto& tokens = config.join_tokens();
-    if (tokens.algorithm() != "HS256" && tokens.algorithm() != "EdDSA") {
+    auto algorithm = parse_token_algorithm(tokens.algorithm());
+    if (!algorithm) {
         problems.add("auth.join_tokens.algorithm",
                      fmt::format("\"{}\" is not one of HS256, EdDSA", tokens.algorithm()));
+    } else if (!tokens.key_file().empty()) {
+        // Loaded here too, so a bad key is a configuration error (exit 2) like any other.
+        if (auto signer = JoinTokenSigner::from_file(*algorithm, tokens.key_file()); !signer) {
+            problems.add("auth.join_tokens.key_file", signer.status().message());
+        }
     }
     auth.token_algorithm = tokens.algorithm();
     auth.token_key_file = tokens.key_file();

@@ -222,13 +222,8 @@ Result<std::string> RoomRegistry::start_recording(const std::string& room,
     if (r == rooms_.end()) {
         return not_found(fmt::format("no room '{}'", room));
     }
-    std::error_code ec;
-    std::filesystem::create_directories(options_.recordings_dir, ec);
-    std::uint64_t free_bytes = available_bytes(options_.recordings_dir);
-    if (ec || free_bytes < options_.min_free_bytes) {
-        return resource_exhausted(fmt::format(
-            "not enough disk to record: {} MiB free in {}, at least {} MiB required",
-            free_bytes >> 20, options_.recordings_dir.string(), options_.min_free_bytes >> 20));
+    if (Status disk = check_free_space(); !disk) {
+        return disk;
     }
     return r->second.room->start_recording(request);
 }
@@ -400,6 +395,10 @@ Status RoomRegistry::check_disk(const std::string& room) const {
     if (r == rooms_.end() ? !records(room) : !r->second.config.record_automatically) {
         return Status::ok();
     }
+    return check_free_space();
+}
+
+Status RoomRegistry::check_free_space() const {
     std::error_code ec;
     std::filesystem::create_directories(options_.recordings_dir, ec);
     std::uint64_t free_bytes = available_bytes(options_.recordings_dir);

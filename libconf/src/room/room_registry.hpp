@@ -176,6 +176,8 @@ class RoomRegistry final : private PublisherSession::Owner, private ViewerSessio
                                           SessionCallback done);
     // kResourceExhausted when `room` records and the disk is below min_free_bytes.
     Status check_disk(const std::string& room) const;
+    // kResourceExhausted when the recordings disk is below min_free_bytes.
+    Status check_free_space() const;
     void end_viewers_of(Entry& entry, const std::string& room, const std::string& member);
     EndpointOptions endpoint_options() const;
     std::string new_session_id() const;

@@ -149,6 +149,25 @@ struct Fixture {
                 }).is_ok());
         return client;
     }
+    // Puts a room that records into `output` in place of `room` (join() then goes there) and
+    // returns the one it replaces, for the test to destroy on the media thread.
+    std::unique_ptr<Room> use_recording_room(const std::string& name,
+                                             const std::filesystem::path& output, bool automatic) {
+        std::unique_ptr<Room> previous;
+        REQUIRE(on_media([&] {
+                    conf::RoomOptions options;
+                    options.name = name;
+                    conf::RecorderOptions recording;
+                    recording.output_dir = output;
+                    recording.container = conf::RecordingContainer::kMatroska;
+                    recording.min_free_bytes = 1 << 20;
+                    options.recording = recording;
+                    options.record_automatically = automatic;
+                    previous = std::make_unique<Room>(engine->impl(), options, log);
+                    room.swap(previous);
+                }).is_ok());
+        return previous;
+    }
     void drop(Client& client) {
         REQUIRE(on_media([&] {
                     client.participant = nullptr;
@@ -258,19 +277,7 @@ TEST_CASE("a recording room records each participant into its own file, one sess
     conf::test::TempDir recordings;
     Fixture f;
     // A second room, on the same engine, that records.
-    std::unique_ptr<Room> recorded;
-    REQUIRE(f.on_media([&] {
-                 conf::RoomOptions options;
-                 options.name = "minutes";
-                 conf::RecorderOptions recording;
-                 recording.output_dir = recordings.path();
-                 recording.container = conf::RecordingContainer::kMatroska;
-                 recording.min_free_bytes = 1 << 20;
-                 options.recording = recording;
-                 options.record_automatically = true;
-                 recorded = std::make_unique<Room>(f.engine->impl(), options, f.log);
-                 f.room.swap(recorded); // join() below goes to the recording room
-             }).is_ok());
+    std::unique_ptr<Room> recorded = f.use_recording_room("minutes", recordings.path(), true);
     auto a = f.join("a");
     auto b = f.join("b");
     CHECK(conf::test::eventually(
@@ -444,17 +451,8 @@ TEST_CASE("a participant or one track is recorded on demand and finalized on sto
           "[room][recording]") {
     conf::test::TempDir recordings;
     Fixture f;
-    std::unique_ptr<Room> recorded;
-    REQUIRE(f.on_media([&] {
-                 conf::RoomOptions options;
-                 options.name = "on-demand";
-                 conf::RecorderOptions recording;
-                 recording.output_dir = recordings.path();
-                 recording.min_free_bytes = 1 << 20;
-                 options.recording = recording; // can record, does not by itself
-                 recorded = std::make_unique<Room>(f.engine->impl(), options, f.log);
-                 f.room.swap(recorded);
-             }).is_ok());
+    // Can record, does not by itself.
+    std::unique_ptr<Room> recorded = f.use_recording_room("on-demand", recordings.path(), false);
     auto a = f.join("a");
     auto b = f.join("b");
     REQUIRE(conf::test::eventually([&] { return f.log.count("published") == 4; }, 25s));
