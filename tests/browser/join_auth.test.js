@@ -18,13 +18,11 @@ const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
-const { chromium } = require('playwright-core');
 const {
-  launchOptions, checkTools, sleep, waitFor, startConfd, makeDirs, removeTmp, watchPage,
+  launchOptions, sleep, makeTestEnv, runBrowserTest, launchBrowser, newPage, joinRoom, inbound,
+  waitForMediaFrom, socketExchange,
 } = require('./support');
 
-const JOIN_MS = 15000;        // Join clicked → the page is in the room (welcome received)
-const DECODE_MS = 20000;      // joined → video decoded from every other participant
 const QUIET_MS = 4000;        // how long Carol is watched for media she must not send
 
 // 15 fps: three Chromium pages encode and decode at once on this machine's 2 cores.
@@ -48,107 +46,48 @@ function joinToken(secret, room, sub, grants, ttl = 600) {
 
 // ---- the test's confd, browser and pages -----------------------------------------------------
 
-// A test's directories, its HS256 secret and config, and cleanup().
+// A test's environment (see makeTestEnv) with its HS256 secret, a confd config that requires
+// join tokens signed with it, and token(), which mints one and remembers it.
 function makeEnv(name) {
-  const { outDir, tmp } = makeDirs('join-auth-' + name, `confd-join-auth-${name}-`);
+  const env = makeTestEnv('join-auth', name);
   // As `openssl rand -base64 48 > FILE` writes it; confd trims the newline, and so do we.
-  const keyFile = path.join(tmp, 'join-secret');
+  const keyFile = path.join(env.tmp, 'join-secret');
   fs.writeFileSync(keyFile, crypto.randomBytes(48).toString('base64') + '\n', { mode: 0o600 });
-  const config = path.join(tmp, 'confd.json');
+  const config = path.join(env.tmp, 'confd.json');
   fs.writeFileSync(config, JSON.stringify({
     auth: { join_tokens: { algorithm: 'HS256', key_file: keyFile, required: true } },
   }));
-  const env = {
-    outDir, tmp, config, secret: fs.readFileSync(keyFile, 'utf8').trim(), confd: null,
-    browsers: [], pageErrors: [], foreignRequests: [], tokens: [],
-  };
+  env.confdArgs = ['--config', config];
+  env.secret = fs.readFileSync(keyFile, 'utf8').trim();
+  env.tokens = [];
   env.token = (...args) => {
     const token = joinToken(env.secret, ...args);
     env.tokens.push(token);
     return token;
   };
-  env.cleanup = async () => {
-    for (const browser of env.browsers) await browser.close().catch(() => {});
-    if (env.confd) await env.confd.kill();
-    removeTmp(tmp);
-  };
   return env;
 }
 
-async function runTest(t, name, body) {
-  checkTools();
-  const env = makeEnv(name);
-  t.diagnostic(`output: ${env.outDir}`);
-  try {
-    env.confd = await startConfd(path.join(env.tmp, 'data'), env.outDir,
-                                 ['--config', env.config]);
-    await body(env);
-    assert.deepEqual(env.foreignRequests, [], 'the pages load nothing from elsewhere');
-    assert.deepEqual(env.pageErrors, [], 'no script or console errors');
-    // What confd logged, refusals included, names no token nor any part of one.
-    const log = fs.readFileSync(path.join(env.outDir, 'confd.stderr'), 'utf8') +
-      fs.readFileSync(path.join(env.outDir, 'confd.stdout'), 'utf8');
-    for (const token of env.tokens) {
-      // The whole token, its claims and its signature (the header is a public constant).
-      for (const part of [token, ...token.split('.').slice(1)].filter((p) => p.length >= 8)) {
-        assert.ok(!log.includes(part), 'confd logged (part of) a join token');
-      }
+// What confd logged, refusals included, names no token nor any part of one.
+function checkTokensNotLogged(env) {
+  const log = fs.readFileSync(path.join(env.outDir, 'confd.stderr'), 'utf8') +
+    fs.readFileSync(path.join(env.outDir, 'confd.stdout'), 'utf8');
+  for (const token of env.tokens) {
+    // The whole token, its claims and its signature (the header is a public constant).
+    for (const part of [token, ...token.split('.').slice(1)].filter((p) => p.length >= 8)) {
+      assert.ok(!log.includes(part), 'confd logged (part of) a join token');
     }
-  } finally {
-    await env.cleanup();
   }
 }
 
-async function launchBrowser(env) {
-  const browser = await chromium.launch(LAUNCH_OPTIONS);
-  env.browsers.push(browser);
-  return browser;
-}
-
-// A page in a new context of `browser` (its own sessionStorage), requests and errors watched.
-async function newPage(env, browser, label) {
-  const context = await browser.newContext({ viewport: { width: 1000, height: 640 } });
-  const page = await context.newPage();
-  const origin = new URL(env.confd.url).origin;
-  watchPage(page, env, {
-    origin, origins: [origin, origin.replace(/^http/, 'ws')], prefix: `${label}: `,
-  });
-  return page;
+// Runs `body(env)` against a confd of its own that requires tokens (see runBrowserTest).
+function runTest(t, name, body) {
+  return runBrowserTest(t, () => makeEnv(name), body, checkTokensNotLogged);
 }
 
 // Opens the join link /r/{room}#token=..., joins as `name`; resolves with the participant id.
-async function joinWithLink(env, page, room, name, token) {
-  await page.goto(`${env.confd.url}r/${room}#token=${encodeURIComponent(token)}`);
-  await page.getByLabel('Your name').fill(name);
-  await page.getByRole('button', { name: 'Join', exact: true }).click();
-  await page.waitForFunction(() => ['joined', 'error'].includes(window.confRoom.state), null,
-                             { timeout: JOIN_MS });
-  const { state, lastError, participantId } = await page.evaluate(() => ({
-    state: window.confRoom.state, lastError: window.confRoom.lastError,
-    participantId: window.confRoom.participantId,
-  }));
-  assert.equal(state, 'joined', `${name} could not join: ${lastError && lastError.message}`);
-  assert.ok(participantId, `${name} got a participant id`);
-  return participantId;
-}
-
-// The page's inbound RTP streams, each with the participant its m-line belongs to.
-function inbound(page) {
-  return page.evaluate(async () => {
-    const room = window.confRoom;
-    const stats = await room.pc.getStats();
-    const rows = [];
-    stats.forEach((report) => {
-      if (report.type !== 'inbound-rtp') return;
-      const sub = room.subscriptions.get(report.mid);
-      rows.push({
-        kind: report.kind, mid: report.mid, participantId: sub ? sub.participantId : null,
-        framesDecoded: report.framesDecoded || 0, packetsReceived: report.packetsReceived || 0,
-        bytesReceived: report.bytesReceived || 0,
-      });
-    });
-    return rows;
-  });
+function joinWithLink(env, page, room, name, token) {
+  return joinRoom(page, `${env.confd.url}r/${room}#token=${encodeURIComponent(token)}`, name);
 }
 
 // Bytes the page's peer connection has sent as RTP, over all its outbound streams.
@@ -160,29 +99,6 @@ function outboundBytes(page) {
     });
     return bytes;
   });
-}
-
-// Waits until `page` decodes video (and receives audio) from each of `ids`; on failure says
-// where the page's session stands.
-async function waitForMediaFrom(page, who, ids) {
-  try {
-    return await waitFor(async () => {
-      const rows = await inbound(page);
-      const from = (kind, ok) => new Set(rows.filter((r) => r.kind === kind && ok(r))
-                                             .map((r) => r.participantId));
-      const video = from('video', (r) => r.framesDecoded > 0);
-      const audio = from('audio', (r) => r.packetsReceived > 0);
-      return ids.every((id) => video.has(id) && audio.has(id)) ? rows : null;
-    }, DECODE_MS, `${who} decodes video and receives audio from ${ids.join(', ')}`);
-  } catch (e) {
-    const state = await page.evaluate(() => ({
-      state: window.confRoom.state, lastError: window.confRoom.lastError,
-      close: window.confRoom.close, media: window.confRoom.pc && window.confRoom.pc.connectionState,
-      received: window.confRoom.received.map((m) => m.type),
-    })).catch((error) => String(error));
-    e.message += `; the page: ${JSON.stringify(state)}`;
-    throw e;
-  }
 }
 
 // What `page` shows and holds of participant `id`: its tile, its announced tracks, the m-lines
@@ -210,7 +126,7 @@ test('a join link lets Alice and Bob in; a watch-only token lets Carol watch and
      async (t) => {
   await runTest(t, 'link', async (env) => {
     const room = 'auth-link';
-    const browser = await launchBrowser(env);
+    const browser = await launchBrowser(env, LAUNCH_OPTIONS);
     const full = { publish: true, subscribe: true };
     const alice = { name: 'Alice', page: await newPage(env, browser, 'Alice') };
     const bob = { name: 'Bob', page: await newPage(env, browser, 'Bob') };
@@ -296,26 +212,13 @@ test('room protocol joins without a valid token for the room are closed, never w
      async (t) => {
   await runTest(t, 'socket', async (env) => {
     const room = 'auth-socket';
-    const page = await newPage(env, await launchBrowser(env), 'raw');
+    const page = await newPage(env, await launchBrowser(env, LAUNCH_OPTIONS), 'raw');
     await page.goto(`${env.confd.url}r/${room}`); // an origin for the sockets; no token, no join
     // Opens /ws/{room}, sends a join with `token`; resolves with what came back and the close.
-    const exchange = (token) => page.evaluate(({ room, token }) => new Promise((resolve) => {
-      const ws = new WebSocket(`ws://${location.host}/ws/${room}`);
-      const messages = [];
-      const timer = setTimeout(() => {
-        ws.close();
-        resolve({ messages, close: null });
-      }, 5000);
-      ws.onopen = () => ws.send(JSON.stringify({
-        type: 'join', name: 'Mallory', ...(token === null ? {} : { token }),
-        publish: { audio: false, video: false },
-      }));
-      ws.onmessage = (event) => messages.push(JSON.parse(event.data));
-      ws.onclose = (event) => {
-        clearTimeout(timer);
-        resolve({ messages, close: { code: event.code, reason: event.reason } });
-      };
-    }), { room, token });
+    const exchange = (token) => socketExchange(page, room, [JSON.stringify({
+      type: 'join', name: 'Mallory', ...(token === null ? {} : { token }),
+      publish: { audio: false, video: false },
+    })]);
 
     const full = { publish: true, subscribe: true };
     const now = Math.floor(Date.now() / 1000);
@@ -394,7 +297,7 @@ test('the record grant records the room and everyone is told; the admin grant re
     const room = 'auth-host';
     const hostGrants = { publish: true, subscribe: true, record: true, admin: true };
     const guestGrants = { publish: true, subscribe: true };
-    const browser = await launchBrowser(env);
+    const browser = await launchBrowser(env, LAUNCH_OPTIONS);
     const host = await newPage(env, browser, 'host');
     const guest = await newPage(env, browser, 'guest');
     const hostId = await joinWithLink(env, host, room, 'Host', env.token(room, 'Host', hostGrants));

@@ -15,12 +15,10 @@ const assert = require('node:assert/strict');
 const path = require('node:path');
 const { chromium } = require('playwright-core');
 const {
-  launchOptions, killOnExit, checkTools, sleep, waitFor, startConfd, makeDirs, removeTmp,
-  watchPage,
+  JOIN_MS, launchOptions, killOnExit, sleep, waitFor, makeTestEnv, runBrowserTest,
+  launchBrowser, newPage, joinRoom, inbound, waitForMediaFrom, socketExchange,
 } = require('./support');
 
-const JOIN_MS = 15000;            // Join clicked → the page is in the room (welcome received)
-const DECODE_MS = 20000;          // joined → video decoded from every other participant
 const LEAVE_SEEN_MS = 5000;       // Leave clicked → the others have dropped the tile
 const RENEGOTIATE_MS = 10000;     // a track went away → the next offer no longer lists it
 const KILLED_REMOVAL_MS = 5000;   // browser killed (its socket closes) → the others drop it
@@ -33,40 +31,9 @@ const SILENCE_CHECK_MS = 5000; // the once-a-second check, the event, a loaded m
 // 15 fps: three or four Chromiums encode and decode at once on this machine's 2 cores.
 const LAUNCH_OPTIONS = launchOptions({ fps: 15 });
 
-// A test's directories and its cleanup(), which tears down whatever it started.
-function makeEnv(name) {
-  const { outDir, tmp } = makeDirs('room-' + name, `confd-room-${name}-`);
-  const env = {
-    outDir, tmp, confd: null, browsers: [], servers: [], pageErrors: [], foreignRequests: [],
-  };
-  env.cleanup = async () => {
-    for (const browser of env.browsers) await browser.close().catch(() => {});
-    for (const server of env.servers) await server.kill().catch(() => {});
-    if (env.confd) await env.confd.kill();
-    removeTmp(tmp);
-  };
-  return env;
-}
-
-async function runTest(t, name, body) {
-  checkTools();
-  const env = makeEnv(name);
-  t.diagnostic(`output: ${env.outDir}`);
-  try {
-    env.confd = await startConfd(path.join(env.tmp, 'data'), env.outDir);
-    await body(env);
-    assert.deepEqual(env.foreignRequests, [], 'the pages load nothing from elsewhere');
-    assert.deepEqual(env.pageErrors, [], 'no script or console errors');
-  } finally {
-    await env.cleanup();
-  }
-}
-
-// A Chromium of this test's; separate contexts in it are separate participants.
-async function launchBrowser(env) {
-  const browser = await chromium.launch(LAUNCH_OPTIONS);
-  env.browsers.push(browser);
-  return browser;
+// Runs `body(env)` against a confd of its own (see runBrowserTest).
+function runTest(t, name, body) {
+  return runBrowserTest(t, () => makeTestEnv('room', name), body);
 }
 
 // A Chromium in a process group of its own, to be frozen or killed: {browser, pid, signal}.
@@ -84,62 +51,9 @@ async function launchKillableBrowser(env) {
   return { browser, pid, signal: (name) => process.kill(-pid, name) };
 }
 
-// A page in a new context of `browser`, with its requests and errors watched.
-async function newPage(env, browser, label) {
-  const context = await browser.newContext({ viewport: { width: 1000, height: 640 } });
-  const page = await context.newPage();
-  const origin = new URL(env.confd.url).origin;
-  // The room's WebSocket (/ws/{room}) is confd's too.
-  watchPage(page, env, {
-    origin, origins: [origin, origin.replace(/^http/, 'ws')], prefix: `${label}: `,
-  });
-  return page;
-}
-
 // Opens /r/{room}, joins as `name`; resolves with the participant id confd gave.
-async function join(env, page, room, name) {
-  await page.goto(`${env.confd.url}r/${room}`);
-  await page.getByLabel('Your name').fill(name);
-  await page.getByRole('button', { name: 'Join', exact: true }).click();
-  await page.waitForFunction(() => ['joined', 'error'].includes(window.confRoom.state), null,
-                             { timeout: JOIN_MS });
-  const { state, lastError, participantId } = await page.evaluate(() => ({
-    state: window.confRoom.state, lastError: window.confRoom.lastError,
-    participantId: window.confRoom.participantId,
-  }));
-  assert.equal(state, 'joined', `${name} could not join: ${lastError && lastError.message}`);
-  assert.ok(participantId, `${name} got a participant id`);
-  return participantId;
-}
-
-// The page's inbound RTP streams, each with the participant its m-line belongs to.
-function inbound(page) {
-  return page.evaluate(async () => {
-    const room = window.confRoom;
-    const stats = await room.pc.getStats();
-    const rows = [];
-    stats.forEach((report) => {
-      if (report.type !== 'inbound-rtp') return;
-      const sub = room.subscriptions.get(report.mid);
-      rows.push({
-        kind: report.kind, mid: report.mid, participantId: sub ? sub.participantId : null,
-        framesDecoded: report.framesDecoded || 0, packetsReceived: report.packetsReceived || 0,
-      });
-    });
-    return rows;
-  });
-}
-
-// Waits until `page` decodes video (and receives audio) from each of `ids`.
-async function waitForMediaFrom(page, who, ids) {
-  return waitFor(async () => {
-    const rows = await inbound(page);
-    const from = (kind, ok) => new Set(rows.filter((r) => r.kind === kind && ok(r))
-                                           .map((r) => r.participantId));
-    const video = from('video', (r) => r.framesDecoded > 0);
-    const audio = from('audio', (r) => r.packetsReceived > 0);
-    return ids.every((id) => video.has(id) && audio.has(id)) ? rows : null;
-  }, DECODE_MS, `${who} decodes video and receives audio from ${ids.join(', ')}`);
+function join(env, page, room, name) {
+  return joinRoom(page, `${env.confd.url}r/${room}`, name);
 }
 
 function tiles(page) {
@@ -162,7 +76,7 @@ async function tileGoneAfter(page, id, since, ms) {
 
 // Alice and Bob (contexts of one browser) and Carol, each joined and decoding the others.
 async function threeInRoom(env, room, carolBrowser) {
-  const browser = await launchBrowser(env);
+  const browser = await launchBrowser(env, LAUNCH_OPTIONS);
   const people = [];
   for (const name of ['Alice', 'Bob', 'Carol']) {
     const page = await newPage(env, name === 'Carol' && carolBrowser ? carolBrowser : browser,
@@ -190,7 +104,7 @@ test('GET / and /r/{room} serve the room page; its form validates and joins', as
     }
     assert.equal((await fetch(env.confd.url + 'r/a/b')).status, 404);
 
-    const page = await newPage(env, await launchBrowser(env), 'Alice');
+    const page = await newPage(env, await launchBrowser(env, LAUNCH_OPTIONS), 'Alice');
     await page.goto(env.confd.url);
     await page.getByLabel('Room name').fill('.hidden');
     await page.getByLabel('Your name').fill('Alice');
@@ -300,7 +214,7 @@ test('a participant whose browser is killed is removed at once', async (t) => {
 test('a WHIP publisher is a participant named whip-…', async (t) => {
   await runTest(t, 'whip', async (env) => {
     const room = 'browser-whip';
-    const browser = await launchBrowser(env);
+    const browser = await launchBrowser(env, LAUNCH_OPTIONS);
     const alice = await newPage(env, browser, 'Alice');
     await join(env, alice, room, 'Alice');
     const publisher = await newPage(env, browser, 'publisher');
@@ -320,24 +234,10 @@ test('a WHIP publisher is a participant named whip-…', async (t) => {
 
 test('confd closes the socket on protocol violations with the documented codes', async (t) => {
   await runTest(t, 'protocol', async (env) => {
-    const page = await newPage(env, await launchBrowser(env), 'raw');
+    const page = await newPage(env, await launchBrowser(env, LAUNCH_OPTIONS), 'raw');
     await page.goto(`${env.confd.url}r/browser-protocol`); // an origin for the sockets
     // Opens /ws/{room}, sends `frames` once open; resolves with what came back and the close.
-    const exchange = (frames, waitMs = 5000) => page.evaluate(({ frames, waitMs }) =>
-      new Promise((resolve) => {
-        const ws = new WebSocket(`ws://${location.host}/ws/browser-protocol`);
-        const messages = [];
-        const timer = setTimeout(() => {
-          ws.close();
-          resolve({ messages, close: null });
-        }, waitMs);
-        ws.onopen = () => frames.forEach((f) => ws.send(f));
-        ws.onmessage = (event) => messages.push(JSON.parse(event.data));
-        ws.onclose = (event) => {
-          clearTimeout(timer);
-          resolve({ messages, close: { code: event.code, reason: event.reason } });
-        };
-      }), { frames, waitMs });
+    const exchange = (frames, waitMs) => socketExchange(page, 'browser-protocol', frames, waitMs);
     const join = (name) => JSON.stringify({ type: 'join', name,
                                             publish: { audio: false, video: false } });
 

@@ -1,7 +1,8 @@
 'use strict';
-// What the browser tests (publish.test.js, room.test.js) share: the tools they run, confd as a
-// child process, Chromium's flags and launch options, watching a page for errors, and output
-// directories.
+// What the browser tests (publish.test.js, room.test.js, join_auth.test.js) share: the tools
+// they run, confd as a child process, Chromium's flags and launch options, watching a page for
+// errors, and output directories; and for the room page's tests, a test's environment and run,
+// pages that join a room, the media they receive and raw room-protocol sockets.
 //
 // Environment: CONFD_PATH (required), CHROMIUM_PATH (default /usr/bin/chromium), FFPROBE_PATH
 // (default ffprobe), BROWSER_TEST_OUTPUT_DIR (screenshots, logs, measurements; default
@@ -12,11 +13,15 @@ const { spawn, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { chromium } = require('playwright-core');
 
 const CONFD_PATH = process.env.CONFD_PATH;
 const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const FFPROBE_PATH = process.env.FFPROBE_PATH || 'ffprobe';
 const OUTPUT_DIR = process.env.BROWSER_TEST_OUTPUT_DIR || path.join(__dirname, 'test-output');
+
+const JOIN_MS = 15000;   // Join clicked → the page is in the room (welcome received)
+const DECODE_MS = 20000; // joined → video decoded from every other participant
 
 // Chromium keeps only the last --disable-features, so this one repeats what Playwright's own
 // (which it replaces) turns off to keep Chromium quiet and predictable.
@@ -188,8 +193,147 @@ function watchPage(page, env, { origin, origins = [origin], prefix = '' }) {
   });
 }
 
+// ---- the room page's tests ----------------------------------------------------------------
+
+// A room test's environment: its fresh output directory OUTPUT_DIR/`kind`-`name` and
+// temporary directory, the confd (started with `confdArgs`), the browsers and browser servers
+// it launched, what its pages did wrong, and cleanup(), which tears down whatever it started.
+function makeTestEnv(kind, name) {
+  const { outDir, tmp } = makeDirs(`${kind}-${name}`, `confd-${kind}-${name}-`);
+  const env = {
+    outDir, tmp, confd: null, confdArgs: [], browsers: [], servers: [], pageErrors: [],
+    foreignRequests: [],
+  };
+  env.cleanup = async () => {
+    for (const browser of env.browsers) await browser.close().catch(() => {});
+    for (const server of env.servers) await server.kill().catch(() => {});
+    if (env.confd) await env.confd.kill();
+    removeTmp(tmp);
+  };
+  return env;
+}
+
+// Runs `body(env)` in a new `makeEnv()` environment against a confd of its own, then checks
+// that the pages loaded nothing from elsewhere and had no errors, then `check(env)`; tears
+// down whatever the test started, however it ends.
+async function runBrowserTest(t, makeEnv, body, check = () => {}) {
+  checkTools();
+  const env = makeEnv();
+  t.diagnostic(`output: ${env.outDir}`);
+  try {
+    env.confd = await startConfd(path.join(env.tmp, 'data'), env.outDir, env.confdArgs);
+    await body(env);
+    assert.deepEqual(env.foreignRequests, [], 'the pages load nothing from elsewhere');
+    assert.deepEqual(env.pageErrors, [], 'no script or console errors');
+    await check(env);
+  } finally {
+    await env.cleanup();
+  }
+}
+
+// A Chromium of the test's, launched with `options`; separate contexts in it are separate
+// participants.
+async function launchBrowser(env, options) {
+  const browser = await chromium.launch(options);
+  env.browsers.push(browser);
+  return browser;
+}
+
+// A page in a new context of `browser` (its own sessionStorage), with its requests and errors
+// watched.
+async function newPage(env, browser, label) {
+  const context = await browser.newContext({ viewport: { width: 1000, height: 640 } });
+  const page = await context.newPage();
+  const origin = new URL(env.confd.url).origin;
+  // The room's WebSocket (/ws/{room}) is confd's too.
+  watchPage(page, env, {
+    origin, origins: [origin, origin.replace(/^http/, 'ws')], prefix: `${label}: `,
+  });
+  return page;
+}
+
+// Opens the room page at `url` (/r/{room}, perhaps with #token=...), joins as `name`; resolves
+// with the participant id confd gave.
+async function joinRoom(page, url, name) {
+  await page.goto(url);
+  await page.getByLabel('Your name').fill(name);
+  await page.getByRole('button', { name: 'Join', exact: true }).click();
+  await page.waitForFunction(() => ['joined', 'error'].includes(window.confRoom.state), null,
+                             { timeout: JOIN_MS });
+  const { state, lastError, participantId } = await page.evaluate(() => ({
+    state: window.confRoom.state, lastError: window.confRoom.lastError,
+    participantId: window.confRoom.participantId,
+  }));
+  assert.equal(state, 'joined', `${name} could not join: ${lastError && lastError.message}`);
+  assert.ok(participantId, `${name} got a participant id`);
+  return participantId;
+}
+
+// The page's inbound RTP streams, each with the participant its m-line belongs to.
+function inbound(page) {
+  return page.evaluate(async () => {
+    const room = window.confRoom;
+    const stats = await room.pc.getStats();
+    const rows = [];
+    stats.forEach((report) => {
+      if (report.type !== 'inbound-rtp') return;
+      const sub = room.subscriptions.get(report.mid);
+      rows.push({
+        kind: report.kind, mid: report.mid, participantId: sub ? sub.participantId : null,
+        framesDecoded: report.framesDecoded || 0, packetsReceived: report.packetsReceived || 0,
+        bytesReceived: report.bytesReceived || 0,
+      });
+    });
+    return rows;
+  });
+}
+
+// Waits until `page` decodes video (and receives audio) from each of `ids`; on failure says
+// where the page's session stands.
+async function waitForMediaFrom(page, who, ids) {
+  try {
+    return await waitFor(async () => {
+      const rows = await inbound(page);
+      const from = (kind, ok) => new Set(rows.filter((r) => r.kind === kind && ok(r))
+                                             .map((r) => r.participantId));
+      const video = from('video', (r) => r.framesDecoded > 0);
+      const audio = from('audio', (r) => r.packetsReceived > 0);
+      return ids.every((id) => video.has(id) && audio.has(id)) ? rows : null;
+    }, DECODE_MS, `${who} decodes video and receives audio from ${ids.join(', ')}`);
+  } catch (e) {
+    const state = await page.evaluate(() => ({
+      state: window.confRoom.state, lastError: window.confRoom.lastError,
+      close: window.confRoom.close, media: window.confRoom.pc && window.confRoom.pc.connectionState,
+      received: window.confRoom.received.map((m) => m.type),
+    })).catch((error) => String(error));
+    e.message += `; the page: ${JSON.stringify(state)}`;
+    throw e;
+  }
+}
+
+// From `page` (on confd's origin), opens /ws/{room}, sends the text `frames` once it is open
+// and resolves with what came back and the close ({code, reason}), or a null close if the
+// socket was still open after `waitMs`.
+function socketExchange(page, room, frames, waitMs = 5000) {
+  return page.evaluate(({ room, frames, waitMs }) => new Promise((resolve) => {
+    const ws = new WebSocket(`ws://${location.host}/ws/${room}`);
+    const messages = [];
+    const timer = setTimeout(() => {
+      ws.close();
+      resolve({ messages, close: null });
+    }, waitMs);
+    ws.onopen = () => frames.forEach((f) => ws.send(f));
+    ws.onmessage = (event) => messages.push(JSON.parse(event.data));
+    ws.onclose = (event) => {
+      clearTimeout(timer);
+      resolve({ messages, close: { code: event.code, reason: event.reason } });
+    };
+  }), { room, frames, waitMs });
+}
+
 module.exports = {
-  CONFD_PATH, CHROMIUM_PATH, FFPROBE_PATH, OUTPUT_DIR,
+  CONFD_PATH, CHROMIUM_PATH, FFPROBE_PATH, OUTPUT_DIR, JOIN_MS, DECODE_MS,
   chromiumArgs, launchOptions, killOnExit, checkTools, sleep, waitFor, startConfd, makeDirs,
-  removeTmp, watchPage,
+  removeTmp, watchPage, makeTestEnv, runBrowserTest, launchBrowser, newPage, joinRoom, inbound,
+  waitForMediaFrom, socketExchange,
 };

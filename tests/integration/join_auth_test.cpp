@@ -5,7 +5,7 @@
 // with a valid token finds nobody there (and the same check does find a real publisher).
 //
 // Valid tokens come from the daemon's own JoinTokenSigner with the key file confd reads;
-// forged ones are made here by hand with OpenSSL.
+// forged ones are made by hand with OpenSSL alone (support/jwt_forge.hpp).
 #include "auth/join_token.hpp"
 
 #include "core/g_ref.hpp"
@@ -15,22 +15,19 @@
 #include "support/eventually.hpp"
 #include "support/http_client.hpp"
 #include "support/json_object.hpp"
+#include "support/jwt_forge.hpp"
 #include "support/temp_dir.hpp"
 #include "support/webrtc_publisher.hpp"
-
-#include <conf/engine.hpp>
+#include "support/whip_client.hpp"
 
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 #include <libsoup/soup.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 
-#include <atomic>
 #include <fstream>
-#include <future>
 #include <regex>
 #include <thread>
 
@@ -46,38 +43,6 @@ namespace {
 using Clock = std::chrono::system_clock;
 
 // ---- keys, configs and tokens ---------------------------------------------------------------
-
-std::string base64url(std::string_view bytes) {
-    std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-    int size = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                               reinterpret_cast<const unsigned char*>(bytes.data()),
-                               static_cast<int>(bytes.size()));
-    out.resize(static_cast<std::size_t>(size));
-    while (!out.empty() && out.back() == '=') {
-        out.pop_back();
-    }
-    for (char& c : out) {
-        c = c == '+' ? '-' : c == '/' ? '_' : c;
-    }
-    return out;
-}
-
-std::string hmac_sha256(std::string_view key, std::string_view data) {
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    unsigned int size = 0;
-    REQUIRE(HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-                 reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac,
-                 &size) != nullptr);
-    return std::string(reinterpret_cast<const char*>(mac), size);
-}
-
-// A compact JWS from a header and claims as written, signed with HMAC-SHA256 under `key`, or
-// with an empty signature when `key` is nullopt.
-std::string forge(std::string_view header, std::string_view claims,
-                  std::optional<std::string_view> key) {
-    std::string input = base64url(header) + "." + base64url(claims);
-    return input + "." + (key ? base64url(hmac_sha256(*key, input)) : std::string());
-}
 
 std::int64_t numeric_date(Clock::time_point time) {
     return std::chrono::duration_cast<std::chrono::seconds>(time.time_since_epoch()).count();
@@ -102,7 +67,8 @@ std::string claims_json(const std::string& room, std::optional<Clock::time_point
 std::string write_secret(const std::filesystem::path& file) {
     unsigned char bytes[48];
     REQUIRE(RAND_bytes(bytes, sizeof bytes) == 1);
-    std::string secret = base64url(std::string_view(reinterpret_cast<char*>(bytes), sizeof bytes));
+    std::string secret =
+        conf::test::base64url(std::string_view(reinterpret_cast<char*>(bytes), sizeof bytes));
     std::ofstream(file) << secret << "\n";
     return secret;
 }
@@ -167,139 +133,15 @@ struct AuthConfd {
     std::string log() const { return process->stdout_text() + process->stderr_text(); }
 };
 
-// ---- HTTP with an Authorization header --------------------------------------------------------
-
-struct Reply {
-    guint status = 0;
-    std::string content_type;
-    std::string www_authenticate;
-    std::string location;
-    std::string body;
-};
-
-Reply post(const std::string& url, const std::string& body, const std::string& bearer) {
-    auto session =
-        conf::GRef<SoupSession>::adopt(soup_session_new_with_options("timeout", 15u, nullptr));
-    auto message = conf::GRef<SoupMessage>::adopt(soup_message_new("POST", url.c_str()));
-    if (!message) {
-        throw std::runtime_error("not a valid URL: " + url);
-    }
-    if (!bearer.empty()) {
-        soup_message_headers_replace(soup_message_get_request_headers(message.get()),
-                                     "Authorization", ("Bearer " + bearer).c_str());
-    }
-    auto request = conf::GRef<GBytes>::adopt(g_bytes_new(body.data(), body.size()));
-    soup_message_set_request_body_from_bytes(message.get(), "application/sdp", request.get());
-    conf::GUnique<GError> error;
-    auto bytes = conf::GRef<GBytes>::adopt(
-        soup_session_send_and_read(session.get(), message.get(), nullptr, error.out()));
-    if (!bytes) {
-        throw std::runtime_error("POST " + url + " failed: " + error->message);
-    }
-    Reply reply;
-    reply.status = soup_message_get_status(message.get());
-    SoupMessageHeaders* headers = soup_message_get_response_headers(message.get());
-    auto header = [headers](const char* name) {
-        const char* value = soup_message_headers_get_one(headers, name);
-        return std::string(value != nullptr ? value : "");
-    };
-    if (const char* type = soup_message_headers_get_content_type(headers, nullptr)) {
-        reply.content_type = type;
-    }
-    reply.www_authenticate = header("WWW-Authenticate");
-    reply.location = header("Location");
-    gsize size = 0;
-    const auto* data = static_cast<const char*>(g_bytes_get_data(bytes.get(), &size));
-    reply.body.assign(data != nullptr ? data : "", size);
-    return reply;
-}
-
-// ---- a WHIP publisher or WHEP viewer: webrtcbin + POST with a token ---------------------------
-
-// Makes the offer, POSTs it with the token on its own thread (the media thread never waits on
-// the network) and applies the answer of a 201.
-struct TokenSignaller : conf::Signaller {
-    conf::Engine* engine = nullptr;
-    conf::SignallingPeer* peer = nullptr;
-    std::string url;
-    std::string bearer;
-    std::promise<Reply> reply;
-    std::thread poster;
-    std::atomic<bool> offered{false};
-
-    ~TokenSignaller() override {
-        if (poster.joinable()) {
-            poster.join();
-        }
-    }
-    void send_description(const conf::SessionDescription& description) override {
-        offered = true;
-        poster = std::thread([this, offer = description.sdp] {
-            Reply r;
-            try {
-                r = post(url, offer, bearer);
-            } catch (const std::exception& e) {
-                r.body = e.what();
-            }
-            if (r.status == 201) {
-                (void)engine->post([this, answer = r.body] {
-                    peer->receive_description({conf::SessionDescription::Type::kAnswer, answer});
-                });
-            }
-            reply.set_value(r);
-        });
-    }
-    void send_candidate(const conf::IceCandidate&) override {} // the offer carries them
-    void send_error(const conf::Status&) override {}
-};
-
-struct Client {
-    std::unique_ptr<conf::Engine> engine;
-    std::unique_ptr<conf::test::WebRtcPublisher> peer;
-    TokenSignaller signaller;
-
-    // `receivers`: caps of recvonly m-lines (a viewer); none for a publisher.
-    Client(const std::string& description, const std::string& url, const std::string& bearer,
-           const std::vector<std::string>& receivers = {}) {
-        auto created = conf::Engine::create({.name = "client"});
-        REQUIRE(created.is_ok());
-        engine = std::move(created).value();
-        signaller.engine = engine.get();
-        signaller.url = url;
-        signaller.bearer = bearer;
-        REQUIRE(engine
-                    ->submit([&] {
-                        peer = std::make_unique<conf::test::WebRtcPublisher>(engine->impl(),
-                                                                             description);
-                        for (const auto& caps : receivers) {
-                            peer->add_receiver(caps);
-                        }
-                        signaller.peer = peer.get();
-                        peer->start(signaller);
-                    })
-                    .get()
-                    .is_ok());
-    }
-    ~Client() {
-        (void)engine->submit([&] { peer.reset(); }).wait_for(10s);
-        (void)engine->stop();
-    }
-    Reply wait_reply() {
-        auto future = signaller.reply.get_future();
-        bool ready = future.wait_for(30s) == std::future_status::ready;
-        INFO("the client " << (signaller.offered ? "sent its offer" : "never made an offer"));
-        REQUIRE(ready);
-        return future.get();
-    }
-};
-
 constexpr const char* kVp8Receiver =
     "application/x-rtp,media=video,encoding-name=VP8,clock-rate=90000,payload=98";
 
 // A real publisher POSTs to /whip/{room} with `bearer` (empty: no Authorization header).
-Reply publish(const std::string& base, const std::string& room, const std::string& bearer) {
-    Client publisher(conf::test::kTestPublisher, base + "whip/" + room, bearer);
-    return publisher.wait_reply();
+conf::test::HttpResponse publish(const std::string& base, const std::string& room,
+                                 const std::string& bearer) {
+    conf::test::WhipClient publisher(conf::test::kTestPublisher, base + "whip/" + room,
+                                     {.bearer = bearer});
+    return publisher.wait_response();
 }
 
 // ---- the room as a participant sees it ---------------------------------------------------------
@@ -395,7 +237,7 @@ std::vector<std::string> people_in_room(const std::string& base, const std::stri
 
 // ---- what every refusal must look like --------------------------------------------------------
 
-std::string error_of(const Reply& reply) {
+std::string error_of(const conf::test::HttpResponse& reply) {
     REQUIRE(reply.content_type == "application/json");
     auto object = conf::test::parse_json_object(reply.body);
     return conf::test::json_at(object, "error").string_value();
@@ -426,8 +268,9 @@ TEST_CASE("join tokens: a publish token publishes and a subscribe token views it
     const std::string room = "auth-ok";
 
     std::string publish_token = token(*signer, room, {.publish = true});
-    Client publisher(conf::test::kTestPublisher, confd.base + "whip/" + room, publish_token);
-    Reply published = publisher.wait_reply();
+    conf::test::WhipClient publisher(conf::test::kTestPublisher, confd.base + "whip/" + room,
+                                     {.bearer = publish_token});
+    conf::test::HttpResponse published = publisher.wait_response();
     INFO(published.body);
     REQUIRE(published.status == 201);
     std::smatch session;
@@ -441,12 +284,13 @@ TEST_CASE("join tokens: a publish token publishes and a subscribe token views it
     CHECK_THAT(people[0], Contains("whip-"));
 
     std::this_thread::sleep_for(1s); // the publisher's tracks must be flowing to be viewed
-    Client viewer("webrtcbin name=peer", confd.base + "whep/" + room + "/" + session[1].str(),
-                  view_token, {kVp8Receiver});
-    Reply viewed = viewer.wait_reply();
+    conf::test::WhipClient viewer("webrtcbin name=peer",
+                                  confd.base + "whep/" + room + "/" + session[1].str(),
+                                  {.bearer = view_token, .receivers = {kVp8Receiver}});
+    conf::test::HttpResponse viewed = viewer.wait_response();
     INFO(viewed.body);
     REQUIRE(viewed.status == 201);
-    CHECK(conf::test::eventually([&] { return viewer.peer->decoded_video_frames() >= 30; }, 15s));
+    CHECK(conf::test::eventually([&] { return viewer.peer().decoded_video_frames() >= 30; }, 15s));
     check_not_logged(confd, publish_token);
     check_not_logged(confd, view_token);
 }
@@ -475,21 +319,23 @@ TEST_CASE("join tokens: WHIP without a valid token is 401 and nothing is publish
          token(*other, room, {.publish = true}),
          {"signature does not verify"}},
         {"expired 10 min ago", token(*signer, room, {.publish = true}, -10min), {"expired at"}},
-        {"no exp", forge(kHs256Header, claims_json(room, std::nullopt), secret), {"no exp claim"}},
+        {"no exp",
+         conf::test::forge_jwt(kHs256Header, claims_json(room, std::nullopt), secret),
+         {"no exp claim"}},
         {"alg none, empty signature",
-         forge(kNoneHeader, claims, std::nullopt),
+         conf::test::forge_jwt(kNoneHeader, claims, std::nullopt),
          {"\"none\"", "not accepted", "HS256"}},
         {"alg EdDSA, signed with an Ed25519 key",
          token(*ed25519, room, {.publish = true}),
          {"\"EdDSA\"", "not accepted"}},
         {"alg EdDSA, but an HMAC with confd's own secret",
-         forge(kEdDsaHeader, claims, secret),
+         conf::test::forge_jwt(kEdDsaHeader, claims, secret),
          {"\"EdDSA\"", "not accepted"}},
     };
     std::string view_token = token(*signer, room, {.subscribe = true});
     for (const Case& c : cases) {
         INFO(c.what);
-        Reply refused = publish(confd.base, room, c.token);
+        conf::test::HttpResponse refused = publish(confd.base, room, c.token);
         INFO(refused.body);
         CHECK(refused.status == 401);
         CHECK_THAT(refused.www_authenticate, Contains("Bearer"));
@@ -521,9 +367,9 @@ TEST_CASE("join tokens: an EdDSA confd refuses HS256 tokens, even one keyed with
     // The classic confusion: the verifier's public key used as an HMAC secret.
     std::string public_pem = signer->public_key_pem();
     REQUIRE_THAT(public_pem, Contains("BEGIN PUBLIC KEY"));
-    for (const std::string& forged :
-         {forge(kHs256Header, claims, public_pem), token(*hs256, room, {.publish = true})}) {
-        Reply refused = publish(confd.base, room, forged);
+    for (const std::string& forged : {conf::test::forge_jwt(kHs256Header, claims, public_pem),
+                                      token(*hs256, room, {.publish = true})}) {
+        conf::test::HttpResponse refused = publish(confd.base, room, forged);
         INFO(refused.body);
         CHECK(refused.status == 401);
         CHECK_THAT(refused.www_authenticate, Contains("Bearer"));
@@ -549,7 +395,7 @@ TEST_CASE("join tokens: another room's token or a missing grant is 403 and no me
 
     // A publish token for room A used at /whip/B.
     std::string for_a = token(*signer, "auth-a", {.publish = true, .subscribe = true});
-    Reply wrong_room = publish(confd.base, "auth-b", for_a);
+    conf::test::HttpResponse wrong_room = publish(confd.base, "auth-b", for_a);
     INFO(wrong_room.body);
     CHECK(wrong_room.status == 403);
     CHECK_THAT(error_of(wrong_room), Contains("for room 'auth-a', not 'auth-b'"));
@@ -562,7 +408,7 @@ TEST_CASE("join tokens: another room's token or a missing grant is 403 and no me
     // A subscribe-only token publishing.
     const std::string room = "auth-403";
     std::string view_token = token(*signer, room, {.subscribe = true});
-    Reply watcher = publish(confd.base, room, view_token);
+    conf::test::HttpResponse watcher = publish(confd.base, room, view_token);
     INFO(watcher.body);
     CHECK(watcher.status == 403);
     CHECK_THAT(error_of(watcher), Contains("does not allow publishing") && Contains("'publish'"));
@@ -570,22 +416,24 @@ TEST_CASE("join tokens: another room's token or a missing grant is 403 and no me
 
     // A publish-only token viewing a real publisher over WHEP.
     std::string publish_token = token(*signer, room, {.publish = true});
-    Client publisher(conf::test::kTestPublisher, confd.base + "whip/" + room, publish_token);
-    Reply published = publisher.wait_reply();
+    conf::test::WhipClient publisher(conf::test::kTestPublisher, confd.base + "whip/" + room,
+                                     {.bearer = publish_token});
+    conf::test::HttpResponse published = publisher.wait_response();
     REQUIRE(published.status == 201);
     std::string session = published.location.substr(published.location.rfind('/') + 1);
     std::this_thread::sleep_for(1s); // tracks flowing, as for a viewer that would be let in
-    Client viewer("webrtcbin name=peer", confd.base + "whep/" + room + "/" + session, publish_token,
-                  {kVp8Receiver});
-    Reply refused = viewer.wait_reply();
+    conf::test::WhipClient viewer("webrtcbin name=peer",
+                                  confd.base + "whep/" + room + "/" + session,
+                                  {.bearer = publish_token, .receivers = {kVp8Receiver}});
+    conf::test::HttpResponse refused = viewer.wait_response();
     INFO(refused.body);
     CHECK(refused.status == 403);
     CHECK(refused.www_authenticate.empty());
     CHECK_THAT(error_of(refused),
                Contains("does not allow subscribing") && Contains("'subscribe'"));
     std::this_thread::sleep_for(2s);
-    CHECK(viewer.peer->decoded_video_frames() == 0);
-    CHECK(viewer.peer->connection_state() != GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED);
+    CHECK(viewer.peer().decoded_video_frames() == 0);
+    CHECK(viewer.peer().connection_state() != GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED);
     check_not_logged(confd, view_token);
     check_not_logged(confd, publish_token);
 }
@@ -600,9 +448,9 @@ TEST_CASE("join tokens not required: no token publishes, a bad token is still 40
     const std::string room = "auth-optional";
     const std::string claims = claims_json(room, Clock::now() + 10min);
 
-    for (const std::string& bad :
-         {token(*other, room, {.publish = true}), forge(kNoneHeader, claims, std::nullopt)}) {
-        Reply refused = publish(confd.base, room, bad);
+    for (const std::string& bad : {token(*other, room, {.publish = true}),
+                                   conf::test::forge_jwt(kNoneHeader, claims, std::nullopt)}) {
+        conf::test::HttpResponse refused = publish(confd.base, room, bad);
         INFO(refused.body);
         CHECK(refused.status == 401);
         CHECK_THAT(refused.www_authenticate, Contains("Bearer"));
@@ -611,8 +459,8 @@ TEST_CASE("join tokens not required: no token publishes, a bad token is still 40
         check_not_logged(confd, bad);
     }
 
-    Client publisher(conf::test::kTestPublisher, confd.base + "whip/" + room, "");
-    CHECK(publisher.wait_reply().status == 201);
+    conf::test::WhipClient publisher(conf::test::kTestPublisher, confd.base + "whip/" + room);
+    CHECK(publisher.wait_response().status == 201);
     auto people = people_in_room(confd.base, room, "");
     REQUIRE(people.size() == 1);
     CHECK_THAT(people[0], Contains("whip-"));

@@ -7,16 +7,13 @@
 #include "support/confd_process.hpp"
 #include "support/http_client.hpp"
 #include "support/webrtc_publisher.hpp"
-
-#include <conf/engine.hpp>
+#include "support/whip_client.hpp"
 
 #include <catch2/catch.hpp>
 #include <openssl/evp.h>
 
-#include <atomic>
 #include <csignal>
 #include <fstream>
-#include <future>
 #include <iterator>
 #include <regex>
 #include <thread>
@@ -25,6 +22,7 @@ using namespace std::chrono_literals;
 using Catch::Matchers::Contains;
 using conf::test::ConfdProcess;
 using conf::test::http_request;
+using conf::test::WhipClient;
 
 namespace {
 
@@ -34,83 +32,6 @@ std::vector<std::string> server_args(std::vector<std::string> extra = {}) {
     args.insert(args.end(), extra.begin(), extra.end());
     return args;
 }
-
-// WHIP/WHEP as a client does it: POST the offer, apply the answer. The POST runs on its own
-// thread so the test's media thread never waits on the network.
-struct HttpSignaller : conf::Signaller {
-    conf::Engine* engine = nullptr;
-    conf::SignallingPeer* peer = nullptr;
-    std::string url;
-    std::promise<conf::test::HttpResponse> response;
-    std::thread poster;
-    std::atomic<bool> offered{false};
-
-    ~HttpSignaller() override {
-        if (poster.joinable()) {
-            poster.join();
-        }
-    }
-    void send_description(const conf::SessionDescription& description) override {
-        offered = true;
-        poster = std::thread([this, offer = description.sdp] {
-            conf::test::HttpResponse r;
-            try {
-                r = http_request("POST", url, offer, "application/sdp");
-            } catch (const std::exception& e) {
-                r.status = 0;
-                r.body = e.what();
-            }
-            if (r.status == 201) {
-                (void)engine->post([this, answer = r.body] {
-                    peer->receive_description({conf::SessionDescription::Type::kAnswer, answer});
-                });
-            }
-            response.set_value(r);
-        });
-    }
-    void send_candidate(const conf::IceCandidate&) override {} // the offer carries them
-    void send_error(const conf::Status&) override {}
-};
-
-struct Client {
-    std::unique_ptr<conf::Engine> engine;
-    std::unique_ptr<conf::test::WebRtcPublisher> peer;
-    HttpSignaller signaller;
-
-    // `receivers`: caps of recvonly m-lines (a viewer); none for a publisher.
-    Client(const std::string& description, const std::string& url,
-           const std::vector<std::string>& receivers = {}) {
-        auto created = conf::Engine::create({.name = "client"});
-        REQUIRE(created.is_ok());
-        engine = std::move(created).value();
-        signaller.engine = engine.get();
-        signaller.url = url;
-        REQUIRE(engine
-                    ->submit([&] {
-                        peer = std::make_unique<conf::test::WebRtcPublisher>(engine->impl(),
-                                                                             description);
-                        for (const auto& caps : receivers) {
-                            peer->add_receiver(caps);
-                        }
-                        signaller.peer = peer.get();
-                        peer->start(signaller);
-                    })
-                    .get()
-                    .is_ok());
-    }
-    ~Client() {
-        (void)engine->submit([&] { peer.reset(); }).wait_for(10s);
-        (void)engine->stop();
-    }
-    conf::test::HttpResponse wait_response() {
-        auto future = signaller.response.get_future();
-        // The offer is made once the client's encoders run, then POSTed (15 s timeout).
-        bool ready = future.wait_for(30s) == std::future_status::ready;
-        INFO("the client " << (signaller.offered ? "sent its offer" : "never made an offer"));
-        REQUIRE(ready);
-        return future.get();
-    }
-};
 
 std::string sha256_of(const std::filesystem::path& file) {
     std::ifstream in(file, std::ios::binary);
@@ -178,7 +99,8 @@ TEST_CASE("a WHIP publish is recorded and SIGTERM finalizes it, and a WHEP viewe
     REQUIRE(confd.wait_listening());
     std::string base = confd.http_url(); // "http://127.0.0.1:PORT/"
 
-    auto publisher = std::make_unique<Client>(conf::test::kTestPublisher, base + "whip/lecture");
+    auto publisher =
+        std::make_unique<WhipClient>(conf::test::kTestPublisher, base + "whip/lecture");
     auto published = publisher->wait_response();
     INFO(published.body);
     REQUIRE(published.status == 201);
@@ -192,18 +114,20 @@ TEST_CASE("a WHIP publish is recorded and SIGTERM finalizes it, and a WHEP viewe
 
     // A WHEP viewer of that publisher decodes its video.
     std::this_thread::sleep_for(1s); // the publisher's tracks must be flowing to be viewed
-    Client viewer("webrtcbin name=peer", base + "whep/lecture/" + session,
-                  {"application/x-rtp,media=video,encoding-name=VP8,clock-rate=90000,payload=98"});
+    WhipClient viewer(
+        "webrtcbin name=peer", base + "whep/lecture/" + session,
+        {.receivers = {
+             "application/x-rtp,media=video,encoding-name=VP8,clock-rate=90000,payload=98"}});
     auto viewed = viewer.wait_response();
     INFO(viewed.body);
     REQUIRE(viewed.status == 201);
     CHECK_THAT(viewed.location, Contains("/whep/lecture/" + session + "/"));
     auto deadline = std::chrono::steady_clock::now() + 15s;
-    while (viewer.peer->decoded_video_frames() < 30 &&
+    while (viewer.peer().decoded_video_frames() < 30 &&
            std::chrono::steady_clock::now() < deadline) {
         std::this_thread::sleep_for(50ms);
     }
-    CHECK(viewer.peer->decoded_video_frames() >= 30);
+    CHECK(viewer.peer().decoded_video_frames() >= 30);
 
     while (std::chrono::steady_clock::now() - started < 5s) {
         std::this_thread::sleep_for(50ms);
@@ -298,10 +222,10 @@ TEST_CASE("the session limit answers 429 and DELETE ends a session", "[whip][lim
     REQUIRE(confd.wait_listening());
     std::string whip = confd.http_url() + "whip/room1";
 
-    auto first = std::make_unique<Client>(conf::test::kTestPublisher, whip);
+    auto first = std::make_unique<WhipClient>(conf::test::kTestPublisher, whip);
     auto accepted = first->wait_response();
     REQUIRE(accepted.status == 201);
-    auto second = std::make_unique<Client>(conf::test::kTestPublisher, whip);
+    auto second = std::make_unique<WhipClient>(conf::test::kTestPublisher, whip);
     auto refused = second->wait_response();
     CHECK(refused.status == 429);
     CHECK_THAT(refused.body, Contains("max_sessions"));
@@ -313,7 +237,7 @@ TEST_CASE("the session limit answers 429 and DELETE ends a session", "[whip][lim
 
     // The slot is free again.
     second.reset();
-    auto third = std::make_unique<Client>(conf::test::kTestPublisher, whip);
+    auto third = std::make_unique<WhipClient>(conf::test::kTestPublisher, whip);
     CHECK(third->wait_response().status == 201);
     std::filesystem::remove(config);
 }
@@ -327,8 +251,8 @@ TEST_CASE("kill -9 mid-recording: after restart the manifest is interrupted and 
     {
         ConfdProcess confd(args);
         REQUIRE(confd.wait_listening());
-        auto publisher =
-            std::make_unique<Client>(conf::test::kTestPublisher, confd.http_url() + "whip/crash");
+        auto publisher = std::make_unique<WhipClient>(conf::test::kTestPublisher,
+                                                      confd.http_url() + "whip/crash");
         REQUIRE(publisher->wait_response().status == 201);
         // Wait for the recording to exist, then let it run.
         auto deadline = std::chrono::steady_clock::now() + 10s;

@@ -20,6 +20,10 @@ import subprocess
 import tempfile
 import time
 
+import grpc
+
+import api_stubs
+
 CONFD_PATH = os.environ.get("CONFD_PATH", "")
 WHIP_CLIENT_PATH = os.environ.get("WHIP_CLIENT_PATH", "")
 
@@ -165,13 +169,22 @@ class Confd:
 
 
 class ConfdTestMixin:
-    """For unittest.TestCase classes that share one confd (setUpClass): starts it, stops it
-    in a class cleanup whatever happens, and prints its stderr (and keeps its files) when a
-    test of the class failed."""
+    """For unittest.TestCase classes that share one confd: setUpClass starts it and opens
+    `channel` to its gRPC server, with `api`, the conf.v1 stubs that send the "ops" key (a
+    class extends it with super().setUpClass()). A class cleanup stops confd whatever happens,
+    and prints its stderr (and keeps its files) when a test of the class failed."""
 
     confd_keys = None    # {name: scopes}; None: one key "ops" with every scope
     confd_config = None  # merged over the base config
     _failed = False
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.start_confd()
+        cls.channel = grpc.insecure_channel(cls.confd.grpc_address)
+        cls.addClassCleanup(cls.channel.close)
+        cls.api = api_stubs.Stubs(cls.channel, cls.confd.keys["ops"])
 
     @classmethod
     def start_confd(cls):

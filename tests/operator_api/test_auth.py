@@ -26,11 +26,8 @@ class OperatorAuthTest(ConfdTestMixin, unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.start_confd()
-        cls.channel = grpc.insecure_channel(cls.confd.grpc_address)
-        cls.addClassCleanup(cls.channel.close)
-        cls.ops = api_stubs.Stubs(cls.channel, cls.confd.keys["ops"])
-        cls.ops.call(cls.ops.rooms.CreateRoom,
+        super().setUpClass()
+        cls.api.call(cls.api.rooms.CreateRoom,
                      room_api.CreateRoomRequest(room=room_pb2.Room(name="lobby")))
 
     def stubs(self, key):
@@ -80,7 +77,7 @@ class OperatorAuthTest(ConfdTestMixin, unittest.TestCase):
                     room_api.ListRoomsRequest())
         self.expect(PERMISSION_DENIED, watcher, watcher.recordings.ListRecordings,
                     recording_api.ListRecordingsRequest())
-        self.expect(grpc.StatusCode.NOT_FOUND, self.ops, self.ops.rooms.GetRoom,
+        self.expect(grpc.StatusCode.NOT_FOUND, self.api, self.api.rooms.GetRoom,
                     room_api.GetRoomRequest(name="not-made"))
 
     def test_an_events_key_may_watch(self):
@@ -100,7 +97,7 @@ class OperatorAuthTest(ConfdTestMixin, unittest.TestCase):
             with self.subTest(key=name):
                 api = self.stubs(self.confd.keys[name])
                 self.expect(PERMISSION_DENIED, api, api.rooms.CreateJoinToken, request)
-        response = self.ops.call(self.ops.rooms.CreateJoinToken, request)
+        response = self.api.call(self.api.rooms.CreateJoinToken, request)
         self.assertNotEqual(response.token, "")
 
     def test_a_rooms_key_cannot_record_or_watch(self):

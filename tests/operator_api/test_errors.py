@@ -6,7 +6,6 @@ import unittest
 import grpc
 from google.protobuf import duration_pb2
 
-import api_stubs
 from api_stubs import event_service_pb2 as event_api
 from api_stubs import recording_service_pb2 as recording_api
 from api_stubs import room_pb2
@@ -24,10 +23,7 @@ def room_request(name, **fields):
 class ErrorCodesTest(ConfdTestMixin, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.start_confd()
-        cls.channel = grpc.insecure_channel(cls.confd.grpc_address)
-        cls.addClassCleanup(cls.channel.close)
-        cls.api = api_stubs.Stubs(cls.channel, cls.confd.keys["ops"])
+        super().setUpClass()
         # So the event stream has a first event (#1) for the cursor tests.
         cls.api.call(cls.api.rooms.CreateRoom, room_request("first"))
 
@@ -106,13 +102,6 @@ class RoomsConfigTest(ConfdTestMixin, unittest.TestCase):
     """rooms.auto_create off and a two-room server."""
 
     confd_config = {"rooms": {"auto_create": False, "max_rooms": 2}}
-
-    @classmethod
-    def setUpClass(cls):
-        cls.start_confd()
-        cls.channel = grpc.insecure_channel(cls.confd.grpc_address)
-        cls.addClassCleanup(cls.channel.close)
-        cls.api = api_stubs.Stubs(cls.channel, cls.confd.keys["ops"])
 
     def test_rooms_past_max_rooms_are_resource_exhausted_and_tokens_need_a_room(self):
         api = self.api

@@ -3,10 +3,8 @@ orchestrators probe, with no operator key) and server reflection (what grpcurl u
 
 import unittest
 
-import grpc
 from google.protobuf import descriptor_pb2
 
-import api_stubs
 from api_stubs import health_pb2, health_pb2_grpc, reflection_pb2, reflection_pb2_grpc
 from confd_process import ConfdTestMixin
 
@@ -14,13 +12,6 @@ CONF_SERVICES = ("conf.v1.RoomService", "conf.v1.RecordingService", "conf.v1.Eve
 
 
 class HealthAndReflectionTest(ConfdTestMixin, unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.start_confd()
-        cls.channel = grpc.insecure_channel(cls.confd.grpc_address)
-        cls.addClassCleanup(cls.channel.close)
-        cls.metadata = api_stubs.bearer(cls.confd.keys["ops"])
-
     def reflect(self, request, metadata=()):
         """One request on a reflection stream, as `grpcurl ... list` / `describe` send it."""
         stub = reflection_pb2_grpc.ServerReflectionStub(self.channel)
@@ -36,7 +27,7 @@ class HealthAndReflectionTest(ConfdTestMixin, unittest.TestCase):
 
     def test_reflection_lists_the_operator_services_with_or_without_a_key(self):
         # docs/api.md tells operators `grpcurl -plaintext HOST:PORT list` works without -H.
-        for metadata in ((), self.metadata):
+        for metadata in ((), self.api.metadata):
             with self.subTest(key=bool(metadata)):
                 response = self.reflect(
                     reflection_pb2.ServerReflectionRequest(list_services=""), metadata)

@@ -7,9 +7,6 @@ import unittest
 import urllib.error
 import urllib.request
 
-import grpc
-
-import api_stubs
 from api_stubs import room_pb2
 from api_stubs import room_service_pb2 as room_api
 from confd_process import ConfdTestMixin
@@ -20,10 +17,7 @@ OFFER = b"v=0\r\n"  # never read: the token is refused first
 class WhipJoinTokenTest(ConfdTestMixin, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.start_confd()
-        cls.channel = grpc.insecure_channel(cls.confd.grpc_address)
-        cls.addClassCleanup(cls.channel.close)
-        cls.api = api_stubs.Stubs(cls.channel, cls.confd.keys["ops"])
+        super().setUpClass()
         for name in ("stage", "backstage"):
             cls.api.call(cls.api.rooms.CreateRoom,
                          room_api.CreateRoomRequest(room=room_pb2.Room(name=name)))

@@ -20,13 +20,6 @@ ROOM = "demo"
 
 
 class RunMeetingExampleTest(ConfdTestMixin, unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.start_confd()
-        cls.channel = grpc.insecure_channel(cls.confd.grpc_address)
-        cls.addClassCleanup(cls.channel.close)
-        cls.api = api_stubs.Stubs(cls.channel, cls.confd.keys["ops"])
-
     def run_example(self, *args, timeout=60):
         self.assertTrue(os.path.isfile(EXAMPLE), f"RUN_MEETING_PATH={EXAMPLE!r} is no file")
         # The key through the environment, as the example's README recommends.

@@ -18,7 +18,6 @@ import grpc
 from google.protobuf import duration_pb2
 from google.protobuf import json_format
 
-import api_stubs
 from api_stubs import State
 from api_stubs import recording_manifest_pb2 as manifest_pb2
 from api_stubs import recording_service_pb2 as recording_api
@@ -66,13 +65,6 @@ def eventually(probe, timeout, what, interval=0.25):
 
 
 class MeetingScenarioTest(ConfdTestMixin, unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.start_confd()
-        cls.channel = grpc.insecure_channel(cls.confd.grpc_address)
-        cls.addClassCleanup(cls.channel.close)
-        cls.api = api_stubs.Stubs(cls.channel, cls.confd.keys["ops"])
-
     def setUp(self):
         self.whip_client = None
         self.addCleanup(self.stop_whip_client)

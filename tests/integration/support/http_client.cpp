@@ -29,13 +29,17 @@ HttpResponse http_request(std::string_view method, const std::string& url) {
 
 HttpResponse http_request(std::string_view method, const std::string& url,
                           const std::string& body_text, const std::string& content_type,
-                          unsigned seconds) {
+                          unsigned seconds, const HttpHeaders& headers) {
     auto session =
         GRef<SoupSession>::adopt(soup_session_new_with_options("timeout", seconds, nullptr));
     auto message =
         GRef<SoupMessage>::adopt(soup_message_new(std::string(method).c_str(), url.c_str()));
     if (!message) {
         throw std::runtime_error("not a valid URL: " + url);
+    }
+    SoupMessageHeaders* request_headers = soup_message_get_request_headers(message.get());
+    for (const auto& [name, value] : headers) {
+        soup_message_headers_replace(request_headers, name.c_str(), value.c_str());
     }
     if (!content_type.empty()) {
         auto request = GRef<GBytes>::adopt(g_bytes_new(body_text.data(), body_text.size()));
@@ -51,16 +55,17 @@ HttpResponse http_request(std::string_view method, const std::string& url,
 
     HttpResponse response;
     response.status = soup_message_get_status(message.get());
-    SoupMessageHeaders* headers = soup_message_get_response_headers(message.get());
-    if (const char* type = soup_message_headers_get_content_type(headers, nullptr)) {
+    SoupMessageHeaders* response_headers = soup_message_get_response_headers(message.get());
+    if (const char* type = soup_message_headers_get_content_type(response_headers, nullptr)) {
         response.content_type = type;
     }
-    if (const char* allow = soup_message_headers_get_one(headers, "Allow")) {
-        response.allow = allow;
-    }
-    if (const char* location = soup_message_headers_get_one(headers, "Location")) {
-        response.location = location;
-    }
+    auto header = [response_headers](const char* name) {
+        const char* value = soup_message_headers_get_one(response_headers, name);
+        return std::string(value != nullptr ? value : "");
+    };
+    response.allow = header("Allow");
+    response.location = header("Location");
+    response.www_authenticate = header("WWW-Authenticate");
     gsize size = 0;
     const auto* data = static_cast<const char*>(g_bytes_get_data(body.get(), &size));
     response.body.assign(data != nullptr ? data : "", size);

@@ -2,11 +2,11 @@
 // be wrong, including the algorithm-confusion attacks JWT libraries are known for.
 #include "auth/join_token.hpp"
 #include "auth/primitives.hpp"
+#include "support/jwt_forge.hpp"
 #include "support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/pem.h>
 
 #include <cstdlib>
@@ -87,21 +87,11 @@ std::unique_ptr<JoinTokenSigner> eddsa_signer(const TempDir& dir, EVP_PKEY* key)
     return signer_from(dir, TokenAlgorithm::kEdDsa, private_pem(key));
 }
 
-std::string hmac_sha256(std::string_view key, std::string_view data) {
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    unsigned int size = 0;
-    REQUIRE(HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-                 reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac,
-                 &size) != nullptr);
-    return std::string(reinterpret_cast<const char*>(mac), size);
-}
-
 // A token built by hand, as an attacker or another issuer would: HS256 over exactly these
 // header and claims texts.
 std::string hand_made_hs256(std::string_view key, std::string_view header,
                             std::string_view claims) {
-    std::string input = base64url_encode(header) + "." + base64url_encode(claims);
-    return input + "." + base64url_encode(hmac_sha256(key, input));
+    return conf::test::forge_jwt(header, claims, key);
 }
 
 // Claims JSON that passes every check, with `extra` members added or overriding.
