@@ -5,6 +5,7 @@
 #pragma once
 
 #include "auth/join_token.hpp"
+#include "auth/refusal_log.hpp"
 
 #include <optional>
 #include <string>
@@ -30,10 +31,13 @@ class ParticipantAuth {
     static std::string_view bearer_token(const char* header);
 
     bool required() const noexcept { return required_; }
+    // Logs a refused join or publish (rate-limited: see RefusalLog).
+    void log_refusal(const std::string& line) const { refusals_.refused(line); }
 
   private:
     const JoinTokenSigner& signer_;
     bool required_;
+    mutable RefusalLog refusals_{Logger("auth").with("participant", "refused")};
 };
 
 } // namespace conf::daemon

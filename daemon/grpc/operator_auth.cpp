@@ -2,10 +2,12 @@
 
 #include "grpc/grpc_status.hpp"
 
+#include <fmt/format.h>
+
 namespace conf::daemon {
 
 OperatorAuth::OperatorAuth(OperatorKeyring keys)
-    : keys_(std::move(keys)), logger_(Logger("confd").with("grpc", "auth")) {}
+    : keys_(std::move(keys)), logger_(Logger("confd").with("grpc", "auth")), refusals_(logger_) {}
 
 grpc::Status OperatorAuth::check(grpc::CallbackServerContext* context, Scope scope,
                                  std::string_view method) const {
@@ -19,8 +21,8 @@ grpc::Status OperatorAuth::check(grpc::CallbackServerContext* context, Scope sco
     }
     auto authorized = keys_.authorize(header, scope);
     if (!authorized) {
-        logger_.warn("{} from {} refused: {}", method, context->peer(),
-                     authorized.status().message());
+        refusals_.refused(fmt::format("{} from {} refused: {}", method, context->peer(),
+                                      authorized.status().message()));
         return to_grpc(authorized.status());
     }
     logger_.debug("{} by operator key '{}'", method, *authorized);

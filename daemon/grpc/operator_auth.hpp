@@ -5,6 +5,7 @@
 #pragma once
 
 #include "auth/operator_keys.hpp"
+#include "auth/refusal_log.hpp"
 #include "core/log.hpp"
 
 #include <grpcpp/grpcpp.h>
@@ -25,6 +26,7 @@ class OperatorAuth {
   private:
     OperatorKeyring keys_;
     Logger logger_;
+    mutable RefusalLog refusals_;
 };
 
 } // namespace conf::daemon

@@ -219,7 +219,8 @@ void RoomSocket::join(const confd::v1::room::ClientMessage& message) {
     join_timer_.reset();
     auto admission = auth_.admit(message.token(), room_);
     if (!admission) {
-        logger_.warn("join refused: {}", admission.status().message());
+        auth_.log_refusal(
+            fmt::format("[room={}] join refused: {}", room_, admission.status().message()));
         send_error(admission.status(), "join");
         close_with(close_code_for(admission.status()), admission.status().message());
         return;

@@ -126,7 +126,8 @@ std::optional<Admission> WhipHandler::admit(SoupServerMessage* message, const st
                                       what == "publishing" ? "publish" : "subscribe"));
     }
     if (!admitted) {
-        logger_.warn("[room={}] {} refused: {}", room, what, admitted.status().message());
+        auth_.log_refusal(
+            fmt::format("[room={}] {} refused: {}", room, what, admitted.status().message()));
         if (admitted.status().code() == StatusCode::kUnauthenticated) {
             // RFC 6750: say whether a token came and failed, or none came.
             soup_message_headers_replace(soup_server_message_get_response_headers(message),

@@ -465,3 +465,25 @@ TEST_CASE("join tokens not required: no token publishes, a bad token is still 40
     REQUIRE(people.size() == 1);
     CHECK_THAT(people[0], Contains("whip-"));
 }
+
+TEST_CASE("join tokens: a flood of refused requests is logged as a burst, not line by line",
+          "[join_auth][whip]") {
+    conf::test::TempDir keys;
+    write_secret(keys.path() / "secret");
+    AuthConfd confd("HS256", keys.path() / "secret");
+    for (int i = 0; i < 60; ++i) {
+        auto refused = conf::test::http_request("POST", confd.base + "whip/flood", "v=0\r\n",
+                                                "application/sdp", 5,
+                                                {{"Authorization", "Bearer not-a-token"}});
+        REQUIRE(refused.status == 401);
+    }
+    std::string log = confd.log();
+    std::size_t lines = 0;
+    for (std::size_t at = log.find("publishing refused"); at != std::string::npos;
+         at = log.find("publishing refused", at + 1)) {
+        ++lines;
+    }
+    INFO(log);
+    CHECK(lines == 20); // the first burst; the rest are counted for the next summary line
+    CHECK(confd.process->running());
+}
