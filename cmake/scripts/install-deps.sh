@@ -18,6 +18,8 @@ packages=(
     gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
     gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-nice gstreamer1.0-tools
     gstreamer1.0-plugins-base-apps
+    # textoverlay (the pango plugin): names under the video compositor's tiles
+    gstreamer1.0-x
 
     # Libraries libconf and confd link against
     libglib2.0-dev libnice-dev libssl-dev libprotobuf-dev protobuf-compiler libgrpc++-dev
