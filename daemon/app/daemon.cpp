@@ -152,19 +152,14 @@ Status Daemon::start_auth() {
                      "loopback for development; configure auth.operator_keys for anything else");
     }
 
-    if (settings_.auth.token_key_file.empty()) {
+    token_signer_ = settings_.auth.token_signer;
+    if (!token_signer_) {
         token_signer_ = JoinTokenSigner::ephemeral();
         logger_.warn("JOIN TOKENS ARE OFF: anyone who reaches the HTTP port may join any room. "
                      "Tokens from CreateJoinToken are checked when presented, signed with a key "
                      "that dies with this process; set auth.join_tokens.key_file to require them");
     } else {
-        auto signer = JoinTokenSigner::from_file(
-            *parse_token_algorithm(settings_.auth.token_algorithm), settings_.auth.token_key_file);
-        if (!signer) {
-            return signer.status().with_context("auth.join_tokens.key_file");
-        }
-        token_signer_ = std::move(signer).value();
-        logger_.info("join tokens ({}) {}", settings_.auth.token_algorithm,
+        logger_.info("join tokens ({}) {}", to_string(token_signer_->algorithm()),
                      settings_.auth.tokens_required ? "required to join"
                                                     : "checked when presented (not required)");
     }

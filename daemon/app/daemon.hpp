@@ -56,7 +56,7 @@ class Daemon {
     Logger logger_;
     GRef<GMainLoop> loop_;
     std::unique_ptr<Engine> engine_;
-    std::unique_ptr<JoinTokenSigner> token_signer_;
+    std::shared_ptr<const JoinTokenSigner> token_signer_;
     std::unique_ptr<ParticipantAuth> participant_auth_;
     std::unique_ptr<OperatorAuth> operator_auth_;
     // What rooms report to (the room protocol's hub, the gRPC event log); all outlive the

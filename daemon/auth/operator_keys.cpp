@@ -30,32 +30,6 @@ int hex_value(char c) {
     return -1;
 }
 
-bool is_space_or_control(char c) {
-    auto byte = static_cast<unsigned char>(c);
-    return byte <= 0x20 || byte == 0x7f;
-}
-
-// The key in "Bearer <key>" (RFC 6750 §2.1; the scheme is case-insensitive, RFC 7235 §2.1).
-std::optional<std::string_view> bearer_key(std::string_view authorization) {
-    authorization = trim_whitespace(authorization);
-    constexpr std::string_view kScheme = "bearer";
-    if (authorization.size() <= kScheme.size() ||
-        !std::equal(kScheme.begin(), kScheme.end(), authorization.begin(), [](char a, char b) {
-            return a == (b >= 'A' && b <= 'Z' ? static_cast<char>(b - 'A' + 'a') : b);
-        })) {
-        return std::nullopt;
-    }
-    std::string_view rest = authorization.substr(kScheme.size());
-    if (rest.front() != ' ' && rest.front() != '\t') {
-        return std::nullopt;
-    }
-    std::string_view key = trim_whitespace(rest);
-    if (key.empty() || std::any_of(key.begin(), key.end(), is_space_or_control)) {
-        return std::nullopt;
-    }
-    return key;
-}
-
 } // namespace
 
 std::optional<Scope> parse_scope(std::string_view text) {
@@ -129,7 +103,7 @@ Result<std::string> OperatorKeyring::authorize(std::optional<std::string_view> a
     if (!authorization) {
         return unauthenticated("missing authorization: Bearer <key>");
     }
-    std::optional<std::string_view> key = bearer_key(*authorization);
+    std::optional<std::string_view> key = bearer_credential(*authorization);
     if (!key) {
         return unauthenticated("malformed authorization: expected Bearer <key>");
     }

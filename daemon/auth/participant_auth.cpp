@@ -1,7 +1,8 @@
 #include "auth/participant_auth.hpp"
 
+#include "auth/primitives.hpp"
+
 #include <fmt/format.h>
-#include <glib.h>
 
 namespace conf::daemon {
 
@@ -30,17 +31,7 @@ std::string_view ParticipantAuth::bearer_token(const char* header) {
     if (header == nullptr) {
         return {};
     }
-    std::string_view value(header);
-    constexpr std::string_view kScheme = "bearer ";
-    if (value.size() <= kScheme.size() ||
-        g_ascii_strncasecmp(value.data(), kScheme.data(), kScheme.size()) != 0) {
-        return {};
-    }
-    value.remove_prefix(kScheme.size());
-    while (!value.empty() && value.front() == ' ') {
-        value.remove_prefix(1);
-    }
-    return value;
+    return bearer_credential(header).value_or(std::string_view());
 }
 
 } // namespace conf::daemon

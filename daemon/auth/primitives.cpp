@@ -118,4 +118,33 @@ std::string_view trim_whitespace(std::string_view text) {
     return text;
 }
 
+namespace {
+
+bool is_space_or_control(char c) {
+    auto byte = static_cast<unsigned char>(c);
+    return byte <= 0x20 || byte == 0x7f;
+}
+
+} // namespace
+
+std::optional<std::string_view> bearer_credential(std::string_view authorization) {
+    authorization = trim_whitespace(authorization);
+    constexpr std::string_view kScheme = "bearer";
+    if (authorization.size() <= kScheme.size() ||
+        !std::equal(kScheme.begin(), kScheme.end(), authorization.begin(), [](char a, char b) {
+            return a == (b >= 'A' && b <= 'Z' ? static_cast<char>(b - 'A' + 'a') : b);
+        })) {
+        return std::nullopt;
+    }
+    std::string_view rest = authorization.substr(kScheme.size());
+    if (rest.front() != ' ' && rest.front() != '\t') {
+        return std::nullopt;
+    }
+    std::string_view key = trim_whitespace(rest);
+    if (key.empty() || std::any_of(key.begin(), key.end(), is_space_or_control)) {
+        return std::nullopt;
+    }
+    return key;
+}
+
 } // namespace conf::daemon

@@ -35,4 +35,9 @@ std::optional<std::string> base64url_decode(std::string_view text);
 // `text` without surrounding ASCII whitespace (space, \t, \n, \v, \f, \r).
 std::string_view trim_whitespace(std::string_view text);
 
+// The credential in an Authorization value "Bearer <credential>" (RFC 6750 §2.1; the scheme
+// is case-insensitive, RFC 7235 §2.1); nullopt when it is another scheme, empty, or holds
+// spaces or control characters.
+std::optional<std::string_view> bearer_credential(std::string_view authorization);
+
 } // namespace conf::daemon

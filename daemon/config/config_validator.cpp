@@ -117,12 +117,13 @@ void check_auth(const ::confd::v1::AuthConfig& config, AuthSettings& auth, Probl
         problems.add("auth.join_tokens.algorithm",
                      fmt::format("\"{}\" is not one of HS256, EdDSA", tokens.algorithm()));
     } else if (!tokens.key_file().empty()) {
-        // Loaded here too, so a bad key is a configuration error (exit 2) like any other.
+        // Loaded here, so a bad key is a configuration error (exit 2) like any other.
         if (auto signer = JoinTokenSigner::from_file(*algorithm, tokens.key_file()); !signer) {
             problems.add("auth.join_tokens.key_file", signer.status().message());
+        } else {
+            auth.token_signer = std::move(signer).value();
         }
     }
-    auth.token_algorithm = tokens.algorithm();
     auth.token_key_file = tokens.key_file();
     auth.tokens_required = !tokens.key_file().empty() && tokens.required();
     if (tokens.max_ttl_s() < 60 || tokens.max_ttl_s() > 2592000) {

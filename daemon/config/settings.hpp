@@ -1,12 +1,14 @@
 // Settings: the validated, typed form of a confd::v1::Config, which is all the runtime sees.
 #pragma once
 
+#include "auth/join_token.hpp"
 #include "config/listen_address.hpp"
 
 #include "room/room_registry.hpp"
 
 #include <chrono>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -29,9 +31,10 @@ struct OperatorKeySettings {
 
 struct AuthSettings {
     std::vector<OperatorKeySettings> operator_keys; // empty: gRPC unauthenticated
-    std::string token_algorithm = "HS256";          // or "EdDSA"
     std::filesystem::path token_key_file;           // empty: an ephemeral HS256 secret
-    bool tokens_required = false;                   // only with a key file
+    // Loaded from token_key_file by the config validator; null when there is none.
+    std::shared_ptr<const JoinTokenSigner> token_signer;
+    bool tokens_required = false; // only with a key file
     std::chrono::seconds max_token_ttl{86400};
     std::string public_url; // empty: confd's own HTTP URL
 };

@@ -1,5 +1,7 @@
 #include "events/event_log.hpp"
 
+#include "recording/manifest_store.hpp"
+
 #include <fmt/format.h>
 #include <glib.h>
 
@@ -19,11 +21,7 @@ std::string new_epoch() {
 EventLog::EventLog(std::size_t capacity) : capacity_(capacity), epoch_(new_epoch()) {}
 
 void EventLog::append(::conf::v1::Event event) {
-    auto now = std::chrono::system_clock::now().time_since_epoch();
-    auto seconds = std::chrono::duration_cast<std::chrono::seconds>(now);
-    event.mutable_time()->set_seconds(seconds.count());
-    event.mutable_time()->set_nanos(static_cast<std::int32_t>(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(now - seconds).count()));
+    *event.mutable_time() = to_timestamp(std::chrono::system_clock::now());
     event.set_epoch(epoch_);
     std::vector<std::shared_ptr<Wakeup>> wake;
     {

@@ -29,4 +29,14 @@ grpc::Status OperatorAuth::check(grpc::CallbackServerContext* context, Scope sco
     return grpc::Status::OK;
 }
 
+OperatorAuth::UnaryStart OperatorAuth::start_unary(grpc::CallbackServerContext* context,
+                                                   Scope scope, std::string_view method) const {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    grpc::Status checked = check(context, scope, method);
+    if (!checked.ok()) {
+        reactor->Finish(checked);
+    }
+    return {reactor, checked.ok()};
+}
+
 } // namespace conf::daemon

@@ -23,6 +23,15 @@ class OperatorAuth {
                        std::string_view method) const;
     bool enabled() const noexcept { return keys_.enabled(); }
 
+    // How every unary call starts: its reactor, and whether it may go on. When not, the
+    // reactor is already finished with check()'s status.
+    struct UnaryStart {
+        grpc::ServerUnaryReactor* reactor;
+        bool allowed;
+    };
+    UnaryStart start_unary(grpc::CallbackServerContext* context, Scope scope,
+                           std::string_view method) const;
+
   private:
     OperatorKeyring keys_;
     Logger logger_;

@@ -79,22 +79,10 @@ pb::Recording in_progress(const std::string& id, const std::string& room,
 
 } // namespace
 
-grpc::ServerUnaryReactor* RecordingService::start(grpc::CallbackServerContext* context,
-                                                  std::string_view method, bool& allowed) {
-    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-    grpc::Status checked = api_.auth.check(context, Scope::kRecordings, method);
-    allowed = checked.ok();
-    if (!allowed) {
-        reactor->Finish(checked);
-    }
-    return reactor;
-}
-
 grpc::ServerUnaryReactor* RecordingService::StartRecording(grpc::CallbackServerContext* context,
                                                            const pb::StartRecordingRequest* request,
                                                            pb::Recording* response) {
-    bool allowed = false;
-    auto* reactor = start(context, "StartRecording", allowed);
+    auto [reactor, allowed] = api_.auth.start_unary(context, Scope::kRecordings, "StartRecording");
     if (!allowed) {
         return reactor;
     }
@@ -130,8 +118,7 @@ grpc::ServerUnaryReactor* RecordingService::StartRecording(grpc::CallbackServerC
 grpc::ServerUnaryReactor* RecordingService::StopRecording(grpc::CallbackServerContext* context,
                                                           const pb::StopRecordingRequest* request,
                                                           pb::Recording* response) {
-    bool allowed = false;
-    auto* reactor = start(context, "StopRecording", allowed);
+    auto [reactor, allowed] = api_.auth.start_unary(context, Scope::kRecordings, "StopRecording");
     if (!allowed) {
         return reactor;
     }
@@ -169,8 +156,7 @@ grpc::ServerUnaryReactor* RecordingService::StopRecording(grpc::CallbackServerCo
 grpc::ServerUnaryReactor* RecordingService::GetRecording(grpc::CallbackServerContext* context,
                                                          const pb::GetRecordingRequest* request,
                                                          pb::Recording* response) {
-    bool allowed = false;
-    auto* reactor = start(context, "GetRecording", allowed);
+    auto [reactor, allowed] = api_.auth.start_unary(context, Scope::kRecordings, "GetRecording");
     if (!allowed) {
         return reactor;
     }
@@ -190,8 +176,7 @@ grpc::ServerUnaryReactor* RecordingService::GetRecording(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* RecordingService::ListRecordings(grpc::CallbackServerContext* context,
                                                            const pb::ListRecordingsRequest* request,
                                                            pb::ListRecordingsResponse* response) {
-    bool allowed = false;
-    auto* reactor = start(context, "ListRecordings", allowed);
+    auto [reactor, allowed] = api_.auth.start_unary(context, Scope::kRecordings, "ListRecordings");
     if (!allowed) {
         return reactor;
     }

@@ -26,9 +26,6 @@ class RecordingService final : public ::conf::v1::RecordingService::CallbackServ
                                              ::conf::v1::ListRecordingsResponse* response) override;
 
   private:
-    grpc::ServerUnaryReactor* start(grpc::CallbackServerContext* context, std::string_view method,
-                                    bool& allowed);
-
     ApiContext& api_;
     RecordingCatalog catalog_;
 };

@@ -4,6 +4,7 @@
 #include "grpc/grpc_status.hpp"
 #include "grpc/media_thread_call.hpp"
 #include "grpc/page_token.hpp"
+#include "recording/manifest_store.hpp"
 
 #include <fmt/format.h>
 
@@ -14,16 +15,6 @@ namespace conf::daemon {
 namespace {
 
 namespace pb = ::conf::v1;
-
-google::protobuf::Timestamp timestamp(std::chrono::system_clock::time_point time) {
-    auto since = time.time_since_epoch();
-    auto seconds = std::chrono::duration_cast<std::chrono::seconds>(since);
-    google::protobuf::Timestamp out;
-    out.set_seconds(seconds.count());
-    out.set_nanos(static_cast<std::int32_t>(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(since - seconds).count()));
-    return out;
-}
 
 pb::Container to_proto(RecordingContainer container) {
     return container == RecordingContainer::kMp4Fragmented ? pb::CONTAINER_MP4
@@ -97,7 +88,7 @@ Status check_room_name(const std::string& name, std::string_view field = "name")
     if (summary.config.container) {
         room.mutable_recording_policy()->set_container(to_proto(*summary.config.container));
     }
-    *room.mutable_create_time() = timestamp(summary.created);
+    *room.mutable_create_time() = to_timestamp(summary.created);
     room.set_managed(summary.managed);
     room.set_participant_count(static_cast<std::uint32_t>(summary.members));
     room.set_active_recording_id(summary.room_recording_id);
@@ -105,22 +96,10 @@ Status check_room_name(const std::string& name, std::string_view field = "name")
     return room;
 }
 
-grpc::ServerUnaryReactor* RoomService::start(grpc::CallbackServerContext* context, Scope scope,
-                                             std::string_view method, bool& allowed) {
-    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-    grpc::Status checked = api_.auth.check(context, scope, method);
-    allowed = checked.ok();
-    if (!allowed) {
-        reactor->Finish(checked);
-    }
-    return reactor;
-}
-
 grpc::ServerUnaryReactor* RoomService::CreateRoom(grpc::CallbackServerContext* context,
                                                   const pb::CreateRoomRequest* request,
                                                   ::conf::v1::Room* response) {
-    bool allowed = false;
-    auto* reactor = start(context, Scope::kRooms, "CreateRoom", allowed);
+    auto [reactor, allowed] = api_.auth.start_unary(context, Scope::kRooms, "CreateRoom");
     if (!allowed) {
         return reactor;
     }
@@ -145,8 +124,7 @@ grpc::ServerUnaryReactor* RoomService::CreateRoom(grpc::CallbackServerContext* c
 grpc::ServerUnaryReactor* RoomService::GetRoom(grpc::CallbackServerContext* context,
                                                const pb::GetRoomRequest* request,
                                                ::conf::v1::Room* response) {
-    bool allowed = false;
-    auto* reactor = start(context, Scope::kRooms, "GetRoom", allowed);
+    auto [reactor, allowed] = api_.auth.start_unary(context, Scope::kRooms, "GetRoom");
     if (!allowed) {
         return reactor;
     }
@@ -167,8 +145,7 @@ grpc::ServerUnaryReactor* RoomService::GetRoom(grpc::CallbackServerContext* cont
 grpc::ServerUnaryReactor* RoomService::ListRooms(grpc::CallbackServerContext* context,
                                                  const pb::ListRoomsRequest* request,
                                                  pb::ListRoomsResponse* response) {
-    bool allowed = false;
-    auto* reactor = start(context, Scope::kRooms, "ListRooms", allowed);
+    auto [reactor, allowed] = api_.auth.start_unary(context, Scope::kRooms, "ListRooms");
     if (!allowed) {
         return reactor;
     }
@@ -194,8 +171,7 @@ grpc::ServerUnaryReactor* RoomService::ListRooms(grpc::CallbackServerContext* co
 grpc::ServerUnaryReactor* RoomService::DeleteRoom(grpc::CallbackServerContext* context,
                                                   const pb::DeleteRoomRequest* request,
                                                   pb::DeleteRoomResponse* /*response*/) {
-    bool allowed = false;
-    auto* reactor = start(context, Scope::kRooms, "DeleteRoom", allowed);
+    auto [reactor, allowed] = api_.auth.start_unary(context, Scope::kRooms, "DeleteRoom");
     if (!allowed) {
         return reactor;
     }
@@ -212,8 +188,7 @@ grpc::ServerUnaryReactor* RoomService::DeleteRoom(grpc::CallbackServerContext* c
 grpc::ServerUnaryReactor* RoomService::ListParticipants(grpc::CallbackServerContext* context,
                                                         const pb::ListParticipantsRequest* request,
                                                         pb::ListParticipantsResponse* response) {
-    bool allowed = false;
-    auto* reactor = start(context, Scope::kRooms, "ListParticipants", allowed);
+    auto [reactor, allowed] = api_.auth.start_unary(context, Scope::kRooms, "ListParticipants");
     if (!allowed) {
         return reactor;
     }
@@ -252,8 +227,7 @@ grpc::ServerUnaryReactor*
 RoomService::RemoveParticipant(grpc::CallbackServerContext* context,
                                const pb::RemoveParticipantRequest* request,
                                pb::RemoveParticipantResponse* /*response*/) {
-    bool allowed = false;
-    auto* reactor = start(context, Scope::kRooms, "RemoveParticipant", allowed);
+    auto [reactor, allowed] = api_.auth.start_unary(context, Scope::kRooms, "RemoveParticipant");
     if (!allowed) {
         return reactor;
     }
@@ -272,8 +246,7 @@ RoomService::RemoveParticipant(grpc::CallbackServerContext* context,
 grpc::ServerUnaryReactor* RoomService::MuteTrack(grpc::CallbackServerContext* context,
                                                  const pb::MuteTrackRequest* request,
                                                  ::conf::v1::Track* response) {
-    bool allowed = false;
-    auto* reactor = start(context, Scope::kRooms, "MuteTrack", allowed);
+    auto [reactor, allowed] = api_.auth.start_unary(context, Scope::kRooms, "MuteTrack");
     if (!allowed) {
         return reactor;
     }
@@ -298,8 +271,7 @@ grpc::ServerUnaryReactor* RoomService::MuteTrack(grpc::CallbackServerContext* co
 grpc::ServerUnaryReactor* RoomService::CreateJoinToken(grpc::CallbackServerContext* context,
                                                        const pb::CreateJoinTokenRequest* request,
                                                        pb::CreateJoinTokenResponse* response) {
-    bool allowed = false;
-    auto* reactor = start(context, Scope::kTokens, "CreateJoinToken", allowed);
+    auto [reactor, allowed] = api_.auth.start_unary(context, Scope::kTokens, "CreateJoinToken");
     if (!allowed) {
         return reactor;
     }
@@ -340,9 +312,7 @@ grpc::ServerUnaryReactor* RoomService::CreateJoinToken(grpc::CallbackServerConte
         response->set_token(api_.tokens.sign(claims));
         response->set_join_url(fmt::format("{}/r/{}#token={}", api_.join_base_url, request->room(),
                                            response->token()));
-        response->mutable_expire_time()->set_seconds(
-            std::chrono::duration_cast<std::chrono::seconds>(claims.expires.time_since_epoch())
-                .count());
+        *response->mutable_expire_time() = to_timestamp(claims.expires);
         return Status::ok();
     });
     return reactor;

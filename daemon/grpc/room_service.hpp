@@ -43,10 +43,6 @@ class RoomService final : public ::conf::v1::RoomService::CallbackService {
                     ::conf::v1::CreateJoinTokenResponse* response) override;
 
   private:
-    // The reactor, already finished if the caller may not use `scope`.
-    grpc::ServerUnaryReactor* start(grpc::CallbackServerContext* context, Scope scope,
-                                    std::string_view method, bool& allowed);
-
     ApiContext& api_;
 };
 

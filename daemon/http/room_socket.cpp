@@ -276,9 +276,8 @@ void RoomSocket::record(bool start) {
         auto fail = [&](const Status& status) {
             link->send(error_json(status, "record"));
         };
-        std::string active = registry->room_summary(media.room)
-                                 ? registry->room_summary(media.room)->room_recording_id
-                                 : std::string();
+        auto summary = registry->room_summary(media.room);
+        std::string active = summary ? summary->room_recording_id : std::string();
         if (start) {
             // Everyone hears of it through the `recording` message.
             if (auto id = registry->start_recording(media.room, RecordingRequest{}); !id) {

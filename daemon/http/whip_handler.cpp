@@ -115,15 +115,16 @@ bool WhipHandler::read_body(SoupServerMessage* message, std::string_view content
 }
 
 std::optional<Admission> WhipHandler::admit(SoupServerMessage* message, const std::string& room,
-                                            bool Grants::*grant, std::string_view what) {
+                                            bool Grants::*grant, std::string_view grant_name,
+                                            std::string_view what) {
     SoupMessageHeaders* headers = soup_server_message_get_request_headers(message);
     std::string_view token =
         ParticipantAuth::bearer_token(soup_message_headers_get_one(headers, "Authorization"));
     auto admitted = auth_.admit(token, room);
     if (admitted && !((*admitted).grants.*grant)) {
-        admitted = Status(StatusCode::kPermissionDenied,
-                          fmt::format("this join token does not allow {} (no '{}' grant)", what,
-                                      what == "publishing" ? "publish" : "subscribe"));
+        admitted = Status(
+            StatusCode::kPermissionDenied,
+            fmt::format("this join token does not allow {} (no '{}' grant)", what, grant_name));
     }
     if (!admitted) {
         auth_.log_refusal(
@@ -143,7 +144,7 @@ std::optional<Admission> WhipHandler::admit(SoupServerMessage* message, const st
 }
 
 void WhipHandler::publish(SoupServerMessage* message, const std::string& room) {
-    auto admission = admit(message, room, &Grants::publish, "publishing");
+    auto admission = admit(message, room, &Grants::publish, "publish", "publishing");
     if (!admission) {
         return;
     }
@@ -167,7 +168,7 @@ void WhipHandler::publish(SoupServerMessage* message, const std::string& room) {
 
 void WhipHandler::view(SoupServerMessage* message, const std::string& room,
                        const std::string& publisher) {
-    if (!admit(message, room, &Grants::subscribe, "subscribing")) {
+    if (!admit(message, room, &Grants::subscribe, "subscribe", "subscribing")) {
         return;
     }
     std::string offer;

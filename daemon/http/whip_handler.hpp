@@ -51,7 +51,8 @@ class WhipHandler {
 
     // The caller's admission to `room` with `grant`, or false after replying 401/403.
     std::optional<Admission> admit(SoupServerMessage* message, const std::string& room,
-                                   bool Grants::*grant, std::string_view what);
+                                   bool Grants::*grant, std::string_view grant_name,
+                                   std::string_view what);
 
     RoomRegistry& registry_;
     const ParticipantAuth& auth_;

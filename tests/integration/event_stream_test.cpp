@@ -12,7 +12,6 @@
 
 #include <chrono>
 #include <fstream>
-#include <thread>
 
 using namespace std::chrono_literals;
 using conf::test::ConfdProcess;
@@ -70,6 +69,7 @@ TEST_CASE("a watcher that stops reading is cut off and blocks nobody", "[grpc][e
     watch_context.set_deadline(std::chrono::system_clock::now() + 50s); // a failure, not a hang
     conf::v1::WatchEventsRequest from_now;
     auto watch = events->WatchEvents(&watch_context, from_now);
+    watch->WaitForInitialMetadata(); // registered: it sees everything from here on
     // It reads the first event, then nothing.
     REQUIRE(create_and_delete(*rooms, "first").ok());
     conf::v1::Event first;
@@ -135,7 +135,7 @@ TEST_CASE("an open watch ends with UNAVAILABLE when confd stops", "[grpc][events
         grpc::CreateChannel(confd.grpc_address(), grpc::InsecureChannelCredentials()));
     grpc::ClientContext context;
     auto watch = events->WatchEvents(&context, conf::v1::WatchEventsRequest());
-    std::this_thread::sleep_for(200ms); // the call reaches confd
+    watch->WaitForInitialMetadata(); // confd sends it once the watch is registered
     confd.send_signal(SIGTERM);
     conf::v1::Event event;
     while (watch->Read(&event)) {

@@ -147,9 +147,13 @@ conf::test::HttpResponse publish(const std::string& base, const std::string& roo
 // ---- the room as a participant sees it ---------------------------------------------------------
 
 // Joins `room` receive-only over the room protocol (GET /ws/{room}) with `bearer`, reads the
-// welcome and leaves: the names of everyone in the room. Fails the test without a welcome.
-std::vector<std::string> people_in_room(const std::string& base, const std::string& room,
-                                        const std::string& bearer) {
+// welcome and leaves: everyone in the room. Fails the test without a welcome.
+struct Person {
+    std::string name;
+    std::size_t tracks = 0; // published so far
+};
+std::vector<Person> people_in_room(const std::string& base, const std::string& room,
+                                   const std::string& bearer) {
     auto context = conf::GRef<GMainContext>::adopt(g_main_context_new());
     g_main_context_push_thread_default(context.get());
     struct PopContext {
@@ -225,9 +229,14 @@ std::vector<std::string> people_in_room(const std::string& base, const std::stri
     }
     INFO("messages: " << messages << (closed ? "(closed)" : ""));
     REQUIRE(welcome() != nullptr);
-    std::vector<std::string> names;
+    std::vector<Person> names;
     for (const auto& p : conf::test::json_at(*welcome(), "participants").list_value().values()) {
-        names.push_back(conf::test::json_at(p.struct_value(), "name").string_value());
+        const auto& fields = p.struct_value().fields();
+        auto tracks = fields.find("tracks");
+        names.push_back({conf::test::json_at(p.struct_value(), "name").string_value(),
+                         tracks == fields.end() ? 0
+                                                : static_cast<std::size_t>(
+                                                      tracks->second.list_value().values_size())});
     }
     soup_websocket_connection_send_text(ws, R"({"type":"leave"})");
     pump_until([&] { return closed; }, 5s);
@@ -281,9 +290,11 @@ TEST_CASE("join tokens: a publish token publishes and a subscribe token views it
     std::string view_token = token(*signer, room, {.subscribe = true});
     auto people = people_in_room(confd.base, room, view_token);
     REQUIRE(people.size() == 1);
-    CHECK_THAT(people[0], Contains("whip-"));
+    CHECK_THAT(people[0].name, Contains("whip-"));
 
-    std::this_thread::sleep_for(1s); // the publisher's tracks must be flowing to be viewed
+    // Its audio and video must be published before it can be viewed.
+    REQUIRE(conf::test::eventually(
+        [&] { return people_in_room(confd.base, room, view_token)[0].tracks == 2; }, 10s));
     conf::test::WhipClient viewer("webrtcbin name=peer",
                                   confd.base + "whep/" + room + "/" + session[1].str(),
                                   {.bearer = view_token, .receivers = {kVp8Receiver}});
@@ -421,7 +432,13 @@ TEST_CASE("join tokens: another room's token or a missing grant is 403 and no me
     conf::test::HttpResponse published = publisher.wait_response();
     REQUIRE(published.status == 201);
     std::string session = published.location.substr(published.location.rfind('/') + 1);
-    std::this_thread::sleep_for(1s); // tracks flowing, as for a viewer that would be let in
+    // Published, as for a viewer that would be let in.
+    REQUIRE(conf::test::eventually(
+        [&] {
+            auto people = people_in_room(confd.base, room, view_token);
+            return people.size() == 1 && people[0].tracks == 2;
+        },
+        10s));
     conf::test::WhipClient viewer("webrtcbin name=peer",
                                   confd.base + "whep/" + room + "/" + session,
                                   {.bearer = publish_token, .receivers = {kVp8Receiver}});
@@ -463,7 +480,7 @@ TEST_CASE("join tokens not required: no token publishes, a bad token is still 40
     CHECK(publisher.wait_response().status == 201);
     auto people = people_in_room(confd.base, room, "");
     REQUIRE(people.size() == 1);
-    CHECK_THAT(people[0], Contains("whip-"));
+    CHECK_THAT(people[0].name, Contains("whip-"));
 }
 
 TEST_CASE("join tokens: a flood of refused requests is logged as a burst, not line by line",

@@ -20,6 +20,9 @@ class EventWatcher:
                                                        epoch=epoch)
         # No deadline: the stream lasts until cancel(); every wait below has its own timeout.
         self._call = stubs.events.WatchEvents(request, metadata=stubs.metadata)
+        # confd sends the headers once the watch is registered: from here on nothing is missed
+        # (a refused call returns at once, its status then ends the stream).
+        self._call.initial_metadata()
         self._changed = threading.Condition()
         self.events = []
         self.error = None  # the grpc.RpcError that ended the stream, if one did
