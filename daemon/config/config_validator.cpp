@@ -77,6 +77,58 @@ void check_tls(const ::confd::v1::TlsConfig& config, TlsSettings& tls, Problems&
     tls.key_file = config.key_file();
 }
 
+void check_mixing(const ::confd::v1::MixingConfig& config, RoomMixOptions& mix,
+                  Problems& problems) {
+    Canvas canvas{static_cast<int>(config.width()), static_cast<int>(config.height()),
+                  static_cast<int>(config.frame_rate()), 1};
+    if (canvas.width < 16 || canvas.width > 3840 || canvas.width % 2 != 0) {
+        problems.add("mixing.width", fmt::format("{} is not an even number 16-3840", canvas.width));
+    }
+    if (canvas.height < 16 || canvas.height > 2160 || canvas.height % 2 != 0) {
+        problems.add("mixing.height",
+                     fmt::format("{} is not an even number 16-2160", canvas.height));
+    }
+    if (canvas.fps_num < 1 || canvas.fps_num > 60) {
+        problems.add("mixing.frame_rate", fmt::format("{} is out of range 1-60", canvas.fps_num));
+    }
+    if (auto layout = builtin_layout(config.layout(), canvas)) {
+        mix.layout = std::move(*layout);
+    } else {
+        problems.add("mixing.layout",
+                     fmt::format("'{}' is not grid, speaker or presentation", config.layout()));
+    }
+    mix.video_bitrate_kbps = static_cast<int>(config.video_bitrate_kbps());
+    if (mix.video_bitrate_kbps < 100 || mix.video_bitrate_kbps > 20000) {
+        problems.add("mixing.video_bitrate_kbps",
+                     fmt::format("{} is out of range 100-20000", mix.video_bitrate_kbps));
+    }
+    mix.audio_bitrate = static_cast<int>(config.audio_bitrate());
+    if (mix.audio_bitrate < 8000 || mix.audio_bitrate > 256000) {
+        problems.add("mixing.audio_bitrate",
+                     fmt::format("{} is out of range 8000-256000", mix.audio_bitrate));
+    }
+    mix.show_names = config.show_names();
+}
+
+void check_streams(const ::confd::v1::StreamsConfig& config, StreamsSettings& streams,
+                   Problems& problems) {
+    streams.max_streams = config.max_streams();
+    if (streams.max_streams > 1000) {
+        problems.add("streams.max_streams",
+                     fmt::format("{} is out of range 0-1000", streams.max_streams));
+    }
+    streams.max_per_room = config.max_per_room();
+    if (streams.max_per_room < 1 || streams.max_per_room > 100) {
+        problems.add("streams.max_per_room",
+                     fmt::format("{} is out of range 1-100", streams.max_per_room));
+    }
+    streams.video_bitrate_kbps = config.video_bitrate_kbps();
+    if (streams.video_bitrate_kbps < 300 || streams.video_bitrate_kbps > 20000) {
+        problems.add("streams.video_bitrate_kbps",
+                     fmt::format("{} is out of range 300-20000", streams.video_bitrate_kbps));
+    }
+}
+
 void check_auth(const ::confd::v1::AuthConfig& config, AuthSettings& auth, Problems& problems) {
     std::set<std::string> hashes;
     std::set<std::string> names;
@@ -244,6 +296,14 @@ Result<Settings> validate_config(const ::confd::v1::Config& config) {
         problems.add("rooms.max_rooms", fmt::format("{} is out of range 1-10000", rooms.max_rooms));
     }
     rooms.auto_create = config.rooms().auto_create();
+    if (auto mode = parse_room_mode(config.rooms().default_mode())) {
+        rooms.default_mode = *mode;
+    } else {
+        problems.add("rooms.default_mode", fmt::format("'{}' is not sfu, hybrid or mixed",
+                                                       config.rooms().default_mode()));
+    }
+    check_mixing(config.mixing(), rooms.mix, problems);
+    check_streams(config.streams(), settings.streams, problems);
     settings.event_replay_buffer = config.events().replay_buffer();
     if (settings.event_replay_buffer < 100 || settings.event_replay_buffer > 1000000) {
         problems.add("events.replay_buffer",

@@ -39,6 +39,13 @@ struct AuthSettings {
     std::string public_url; // empty: confd's own HTTP URL
 };
 
+// Live output of rooms' composites (StreamService).
+struct StreamsSettings {
+    std::uint32_t max_streams = 8; // 0: streaming is off
+    std::uint32_t max_per_room = 2;
+    std::uint32_t video_bitrate_kbps = 2500;
+};
+
 struct Settings {
     ListenAddress http;
     ListenAddress grpc;
@@ -52,6 +59,7 @@ struct Settings {
     AuthSettings auth;
     TlsSettings tls;
     std::uint32_t event_replay_buffer = 10000;
+    StreamsSettings streams;
 };
 
 } // namespace conf::daemon

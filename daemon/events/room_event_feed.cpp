@@ -1,5 +1,7 @@
 #include "events/room_event_feed.hpp"
 
+#include "grpc/layout_proto.hpp"
+
 namespace conf::daemon {
 
 ::conf::v1::Track to_proto(const TrackInfo& track) {
@@ -35,6 +37,9 @@ namespace conf::daemon {
         break;
     case RecordingSource::kTrack:
         out.set_track_id(recording.track_id);
+        break;
+    case RecordingSource::kComposite:
+        out.set_composite(true);
         break;
     }
     return out;
@@ -187,6 +192,39 @@ void RoomListenerFanout::on_recording_ended(Room& room, const RecordingInfo& rec
                                             const RecordingOutcome& outcome) {
     for (auto* l : listeners_) {
         l->on_recording_ended(room, recording, outcome);
+    }
+}
+
+void RoomEventFeed::on_layout_changed(Room& room, const RoomMix* mix) {
+    auto event = event_in(room);
+    ::conf::v1::LayoutChanged& changed = *event.mutable_layout_changed();
+    *changed.mutable_layout() = to_proto(room.layout(), room.layout_locked());
+    if (mix != nullptr) {
+        for (::conf::v1::Tile& tile : to_proto(mix->assignments())) {
+            *changed.add_tiles() = std::move(tile);
+        }
+    }
+    log_.append(std::move(event));
+}
+
+void RoomEventFeed::on_mix_state(Room& room, bool running, const Status& error) {
+    auto event = event_in(room);
+    event.mutable_mix_state_changed()->set_running(running);
+    if (!error) {
+        event.mutable_mix_state_changed()->set_error(error.message());
+    }
+    log_.append(std::move(event));
+}
+
+void RoomListenerFanout::on_layout_changed(Room& room, const RoomMix* mix) {
+    for (Room::Listener* listener : listeners_) {
+        listener->on_layout_changed(room, mix);
+    }
+}
+
+void RoomListenerFanout::on_mix_state(Room& room, bool running, const Status& error) {
+    for (Room::Listener* listener : listeners_) {
+        listener->on_mix_state(room, running, error);
     }
 }
 

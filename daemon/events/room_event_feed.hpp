@@ -31,6 +31,8 @@ class RoomEventFeed final : public Room::Listener {
     void on_recording_started(Room& room, const RecordingInfo& recording) override;
     void on_recording_ended(Room& room, const RecordingInfo& recording,
                             const RecordingOutcome& outcome) override;
+    void on_layout_changed(Room& room, const RoomMix* mix) override;
+    void on_mix_state(Room& room, bool running, const Status& error) override;
 
   private:
     ::conf::v1::Event event_in(const Room& room) const;
@@ -63,6 +65,8 @@ class RoomListenerFanout final : public Room::Listener {
     void on_recording_started(Room& room, const RecordingInfo& recording) override;
     void on_recording_ended(Room& room, const RecordingInfo& recording,
                             const RecordingOutcome& outcome) override;
+    void on_layout_changed(Room& room, const RoomMix* mix) override;
+    void on_mix_state(Room& room, bool running, const Status& error) override;
 
   private:
     std::vector<Room::Listener*> listeners_;

@@ -43,7 +43,9 @@ namespace fs = std::filesystem;
     ::conf::v1::Recording out;
     out.set_id(manifest.id());
     out.set_room(room);
-    if (!manifest.source_track().empty()) {
+    if (manifest.composite()) {
+        out.mutable_source()->set_composite(true);
+    } else if (!manifest.source_track().empty()) {
         out.mutable_source()->set_track_id(manifest.source_track());
     } else {
         out.mutable_source()->set_participant_id(manifest.participant());

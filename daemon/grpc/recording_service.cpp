@@ -35,6 +35,13 @@ Result<RecordingRequest> recording_request(const pb::StartRecordingRequest& requ
             return invalid_argument("source.track_id is empty");
         }
         break;
+    case pb::RecordingSource::kComposite:
+        if (!request.source().composite()) {
+            return invalid_argument("source.composite is false: leave the source unset to "
+                                    "record the whole room");
+        }
+        out.source = conf::RecordingSource::kComposite;
+        break;
     }
     switch (request.container()) {
     case pb::CONTAINER_UNSPECIFIED:

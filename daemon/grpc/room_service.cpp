@@ -2,6 +2,7 @@
 
 #include "events/room_event_feed.hpp"
 #include "grpc/grpc_status.hpp"
+#include "grpc/layout_proto.hpp"
 #include "grpc/media_thread_call.hpp"
 #include "grpc/page_token.hpp"
 #include "recording/manifest_store.hpp"
@@ -21,19 +22,48 @@ pb::Container to_proto(RecordingContainer container) {
                                                            : pb::CONTAINER_MATROSKA;
 }
 
+pb::RoomMode to_proto(RoomMode mode) {
+    switch (mode) {
+    case RoomMode::kSfu:
+        return pb::ROOM_MODE_SFU;
+    case RoomMode::kHybrid:
+        return pb::ROOM_MODE_HYBRID;
+    case RoomMode::kMixed:
+        return pb::ROOM_MODE_MIXED;
+    }
+    return pb::ROOM_MODE_UNSPECIFIED;
+}
+
 Result<RoomConfig> room_config(const pb::Room& room) {
     RoomConfig config;
     switch (room.mode()) {
     case pb::ROOM_MODE_UNSPECIFIED:
     case pb::ROOM_MODE_SFU:
+        config.mode = RoomMode::kSfu;
         break;
     case pb::ROOM_MODE_MIXED:
+        config.mode = RoomMode::kMixed;
+        break;
     case pb::ROOM_MODE_HYBRID:
-        return Status(StatusCode::kUnimplemented,
-                      fmt::format("room mode {} is not available yet; create an SFU room",
-                                  pb::RoomMode_Name(room.mode())));
+        config.mode = RoomMode::kHybrid;
+        break;
     default:
         return invalid_argument(fmt::format("room.mode {} is not a RoomMode", room.mode()));
+    }
+    if (room.has_canvas()) {
+        auto canvas = from_proto(room.canvas());
+        if (!canvas) {
+            return canvas.status().with_context("room.canvas");
+        }
+        config.canvas = *canvas;
+    }
+    if (room.has_layout()) {
+        auto layout = from_proto(room.layout(), config.canvas.value_or(Canvas{}));
+        if (!layout) {
+            return layout.status().with_context("room.layout");
+        }
+        config.layout = std::move(layout).value();
+        config.layout_locked = room.layout().locked();
     }
     config.max_sessions = room.limits().max_sessions();
     config.max_publisher_video_kbps = room.limits().max_publisher_video_kbps();
@@ -79,7 +109,7 @@ Status check_room_name(const std::string& name, std::string_view field = "name")
 ::conf::v1::Room to_proto(const RoomSummary& summary) {
     ::conf::v1::Room room;
     room.set_name(summary.name);
-    room.set_mode(pb::ROOM_MODE_SFU);
+    room.set_mode(to_proto(summary.config.mode));
     room.mutable_limits()->set_max_sessions(summary.config.max_sessions);
     room.mutable_limits()->set_max_publisher_video_kbps(summary.config.max_publisher_video_kbps);
     room.mutable_recording_policy()->set_mode(summary.config.record_automatically
@@ -93,7 +123,114 @@ Status check_room_name(const std::string& name, std::string_view field = "name")
     room.set_participant_count(static_cast<std::uint32_t>(summary.members));
     room.set_active_recording_id(summary.room_recording_id);
     room.set_active_speaker(summary.active_speaker);
+    *room.mutable_canvas() = to_proto(summary.layout.canvas);
+    *room.mutable_layout() = to_proto(summary.layout, summary.layout_locked);
+    room.set_mix_running(summary.mix_running);
+    for (pb::Tile& tile : to_proto(summary.tiles)) {
+        *room.add_tiles() = std::move(tile);
+    }
     return room;
+}
+
+grpc::ServerUnaryReactor* RoomService::SetLayout(grpc::CallbackServerContext* context,
+                                                 const pb::SetLayoutRequest* request,
+                                                 ::conf::v1::Room* response) {
+    auto [reactor, allowed] = api_.auth.start_unary(context, Scope::kRooms, "SetLayout");
+    if (!allowed) {
+        return reactor;
+    }
+    finish_on_media(api_.engine, reactor, [this, request, response]() -> Status {
+        if (Status valid = check_room_name(request->room(), "room"); !valid) {
+            return valid;
+        }
+        auto summary = api_.rooms.room_summary(request->room());
+        if (!summary) {
+            return not_found(fmt::format("no room '{}'", request->room()));
+        }
+        auto layout = from_proto(request->layout(), summary->layout.canvas);
+        if (!layout) {
+            return layout.status().with_context("layout");
+        }
+        if (Status set = api_.rooms.set_layout(request->room(), std::move(layout).value()); !set) {
+            return set;
+        }
+        if (Status locked =
+                api_.rooms.set_layout_locked(request->room(), request->layout().locked());
+            !locked) {
+            return locked;
+        }
+        *response = to_proto(*api_.rooms.room_summary(request->room()));
+        return Status::ok();
+    });
+    return reactor;
+}
+
+grpc::ServerUnaryReactor* RoomService::UpdateLayout(grpc::CallbackServerContext* context,
+                                                    const pb::UpdateLayoutRequest* request,
+                                                    ::conf::v1::Room* response) {
+    auto [reactor, allowed] = api_.auth.start_unary(context, Scope::kRooms, "UpdateLayout");
+    if (!allowed) {
+        return reactor;
+    }
+    finish_on_media(api_.engine, reactor, [this, request, response]() -> Status {
+        if (Status valid = check_room_name(request->room(), "room"); !valid) {
+            return valid;
+        }
+        auto summary = api_.rooms.room_summary(request->room());
+        if (!summary) {
+            return not_found(fmt::format("no room '{}'", request->room()));
+        }
+        // What to change: the mask's paths, or (no mask) whatever is set in the request.
+        const pb::Layout& wanted = request->layout();
+        bool name = false;
+        bool regions = false;
+        bool locked = false;
+        if (request->update_mask().paths_size() == 0) {
+            name = !wanted.name().empty();
+            regions = wanted.regions_size() != 0;
+            locked = true;
+        }
+        for (const std::string& path : request->update_mask().paths()) {
+            if (path == "name") {
+                name = true;
+            } else if (path == "regions") {
+                regions = true;
+            } else if (path == "locked") {
+                locked = true;
+            } else {
+                return invalid_argument(fmt::format(
+                    "update_mask path '{}' is not a layout field (name, regions, locked)", path));
+            }
+        }
+        if (name || regions) {
+            pb::Layout merged = to_proto(summary->layout, summary->layout_locked);
+            if (name) {
+                merged.set_name(wanted.name());
+                if (!regions && builtin_layout(wanted.name())) {
+                    merged.clear_regions(); // a built-in layout places tiles itself
+                }
+            }
+            if (regions) {
+                *merged.mutable_regions() = wanted.regions();
+            }
+            auto layout = from_proto(merged, summary->layout.canvas);
+            if (!layout) {
+                return layout.status().with_context("layout");
+            }
+            if (Status set = api_.rooms.set_layout(request->room(), std::move(layout).value());
+                !set) {
+                return set;
+            }
+        }
+        if (locked) {
+            if (Status set = api_.rooms.set_layout_locked(request->room(), wanted.locked()); !set) {
+                return set;
+            }
+        }
+        *response = to_proto(*api_.rooms.room_summary(request->room()));
+        return Status::ok();
+    });
+    return reactor;
 }
 
 grpc::ServerUnaryReactor* RoomService::CreateRoom(grpc::CallbackServerContext* context,

@@ -37,6 +37,12 @@ class RoomService final : public ::conf::v1::RoomService::CallbackService {
     grpc::ServerUnaryReactor* MuteTrack(grpc::CallbackServerContext* context,
                                         const ::conf::v1::MuteTrackRequest* request,
                                         ::conf::v1::Track* response) override;
+    grpc::ServerUnaryReactor* SetLayout(grpc::CallbackServerContext* context,
+                                        const ::conf::v1::SetLayoutRequest* request,
+                                        ::conf::v1::Room* response) override;
+    grpc::ServerUnaryReactor* UpdateLayout(grpc::CallbackServerContext* context,
+                                           const ::conf::v1::UpdateLayoutRequest* request,
+                                           ::conf::v1::Room* response) override;
     grpc::ServerUnaryReactor*
     CreateJoinToken(grpc::CallbackServerContext* context,
                     const ::conf::v1::CreateJoinTokenRequest* request,

@@ -41,6 +41,7 @@ void fill(room::RecordingState& out, const RecordingInfo& recording, bool active
     out.set_active(active);
     out.set_participant_id(recording.member_id);
     out.set_track_id(recording.track_id);
+    out.set_composite(recording.source == RecordingSource::kComposite);
 }
 
 } // namespace
@@ -87,8 +88,9 @@ Result<std::string> valid_display_name(std::string_view raw) {
 
 std::string welcome_json(const std::string& participant_id, const std::string& room_name,
                          const std::vector<MemberInfo>& others, const Grants& grants,
-                         const std::vector<RecordingInfo>& recordings) {
+                         const std::vector<RecordingInfo>& recordings, bool mixed) {
     room::Welcome message;
+    message.set_mixed(mixed);
     message.set_type("welcome");
     message.set_participant_id(participant_id);
     message.set_room(room_name);

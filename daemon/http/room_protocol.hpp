@@ -40,7 +40,7 @@ Result<std::string> valid_display_name(std::string_view name);
 
 std::string welcome_json(const std::string& participant_id, const std::string& room,
                          const std::vector<MemberInfo>& others, const Grants& grants,
-                         const std::vector<RecordingInfo>& recordings);
+                         const std::vector<RecordingInfo>& recordings, bool mixed);
 std::string recording_json(const RecordingInfo& recording, bool active);
 std::string offer_json(const SessionDescription& offer);
 std::string participant_joined_json(const MemberInfo& member);

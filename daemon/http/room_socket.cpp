@@ -240,7 +240,8 @@ void RoomSocket::join(const confd::v1::room::ClientMessage& message) {
     RoomEventHub* hub = &hub_;
     auto link = link_;
     std::string display = *name;
-    JoinRequest request{display, admission->identity, audio, video, grants.subscribe};
+    JoinRequest request{display, admission->identity, audio,
+                        video,   grants.subscribe,    message.mix()};
     post([registry, hub, link, request, grants](MediaSide& media) {
         std::vector<MemberInfo> others = registry->members(media.room);
         auto joined = registry->join(media.room, request, std::make_shared<SocketSignaller>(link));
@@ -256,7 +257,10 @@ void RoomSocket::join(const confd::v1::room::ClientMessage& message) {
                 recordings.push_back(std::move(recording));
             }
         }
-        link->send(welcome_json(*joined, media.room, others, grants, recordings));
+        auto summary = registry->room_summary(media.room);
+        const bool mixed = grants.subscribe && summary &&
+                           (request.mixed || summary->config.mode == RoomMode::kMixed);
+        link->send(welcome_json(*joined, media.room, others, grants, recordings, mixed));
         hub->add(media.room, *joined, link);
     });
     logger_.info("join as '{}' (audio {}, video {}, subscribe {}{})", display, audio, video,

@@ -63,6 +63,10 @@ void WhipHandler::handle(SoupServerMessage* message, std::string_view path) {
     std::vector<std::string> parts = split_path(path);
     std::string_view method = soup_server_message_get_method(message);
     bool whip = !parts.empty() && parts[0] == "whip";
+    // The room's mix: POST /whep/{room}, or /whep/{room}/mix; its sessions /whep/{room}/mix/{id}.
+    if (!whip && parts.size() == 2) {
+        parts.emplace_back(kMixMemberId);
+    }
     // whip: [whip, room] or [whip, room, session]; whep: one level deeper.
     size_t depth = parts.size() - (whip ? 0 : 1);
     if (parts.size() < 2 || depth < 2 || depth > 3) {
@@ -176,15 +180,17 @@ void WhipHandler::view(SoupServerMessage* message, const std::string& room,
         return;
     }
     calls_.start(message, [this, room, publisher, offer](MediaCalls::Responder respond) {
-        registry_.view(
-            room, publisher, offer, [room, publisher, respond](Result<SessionInfo> session) {
-                if (!session) {
-                    respond(error_response(session.status()));
-                    return;
-                }
-                respond(created(fmt::format("/whep/{}/{}/{}", room, publisher, session->id),
-                                std::move(session->answer_sdp)));
-            });
+        const bool mix = publisher == kMixMemberId;
+        registry_.view(room, mix ? std::string() : publisher, offer,
+                       [room, publisher, respond](Result<SessionInfo> session) {
+                           if (!session) {
+                               respond(error_response(session.status()));
+                               return;
+                           }
+                           respond(
+                               created(fmt::format("/whep/{}/{}/{}", room, publisher, session->id),
+                                       std::move(session->answer_sdp)));
+                       });
     });
 }
 

@@ -5,7 +5,9 @@
 #include "recording/manifest_store.hpp"
 
 #include "support/confd_process.hpp"
+#include "support/eventually.hpp"
 #include "support/http_client.hpp"
+#include "support/tone.hpp"
 #include "support/webrtc_publisher.hpp"
 #include "support/whip_client.hpp"
 
@@ -155,6 +157,49 @@ TEST_CASE("a WHIP publish is recorded and SIGTERM finalizes it, and a WHEP viewe
     // The recording starts with the first media, a moment after the 201.
     CHECK(probe.duration > published_seconds * 0.8);
     CHECK(probe.duration < published_seconds * 1.15);
+}
+
+TEST_CASE("POST /whep/{room} views the room's mix: one composite picture and every voice",
+          "[whep][mix]") {
+    ConfdProcess confd(server_args());
+    REQUIRE(confd.wait_listening());
+    std::string base = confd.http_url();
+
+    CHECK(http_request("POST", base + "whep/nowhere", "v=0\r\n", "application/sdp").status == 404);
+    WhipClient alice(conf::test::test_publisher("pattern=red", 500), base + "whip/panel");
+    REQUIRE(alice.wait_response().status == 201);
+    WhipClient bob(conf::test::test_publisher("pattern=blue", 900), base + "whip/panel");
+    REQUIRE(bob.wait_response().status == 201);
+
+    WhipClient viewer(
+        "webrtcbin name=peer", base + "whep/panel",
+        {.receivers = {"application/x-rtp,media=video,encoding-name=VP8,clock-rate=90000,"
+                       "payload=98",
+                       "application/x-rtp,media=audio,encoding-name=OPUS,clock-rate=48000,"
+                       "encoding-params=(string)2,payload=111"}});
+    auto viewed = viewer.wait_response();
+    INFO(viewed.body);
+    REQUIRE(viewed.status == 201);
+    std::smatch location;
+    REQUIRE(
+        std::regex_match(viewed.location, location, std::regex("/whep/panel/mix/([0-9a-f]{32})")));
+    // One picture (the composite) and one sound with both voices in it.
+    REQUIRE(
+        conf::test::eventually([&] { return viewer.peer().video_streams_decoding(30) == 1; }, 30s));
+    REQUIRE(conf::test::eventually(
+        [&] {
+            auto heard = viewer.peer().received_audio();
+            return heard.size() == 1 && heard[0].size() >= 48000 * 2;
+        },
+        20s));
+    auto heard = viewer.peer().received_audio()[0];
+    std::vector<float> recent(heard.end() - 48000, heard.end());
+    CHECK(conf::test::tone_db(recent, 500) > -40.0);
+    CHECK(conf::test::tone_db(recent, 900) > -40.0);
+
+    auto ended = http_request("DELETE", base + viewed.location.substr(1));
+    CHECK(ended.status == 200);
+    CHECK(http_request("DELETE", base + viewed.location.substr(1)).status == 404);
 }
 
 TEST_CASE("bad WHIP requests get RFC 9725 status codes and confd keeps serving", "[whip]") {

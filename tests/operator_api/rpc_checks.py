@@ -1,6 +1,8 @@
 """Checks on failed calls: the status code, and a details() text an operator can act on that
 gives away no secret."""
 
+import time
+
 import grpc
 
 
@@ -34,3 +36,15 @@ def check_details(test, error, secrets=()):
 def first_message(stream):
     """The first message of a server stream (raises its grpc.RpcError)."""
     return next(iter(stream))
+
+
+def eventually(probe, timeout, what, interval=0.25):
+    """Polls probe() until it returns something truthy; fails naming `what` otherwise."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not within {timeout} s (last: {value!r})")
+        time.sleep(interval)

@@ -5,6 +5,7 @@ import unittest
 
 import grpc
 from google.protobuf import duration_pb2
+from google.protobuf import field_mask_pb2
 
 from api_stubs import event_service_pb2 as event_api
 from api_stubs import recording_service_pb2 as recording_api
@@ -62,11 +63,38 @@ class ErrorCodesTest(ConfdTestMixin, unittest.TestCase):
         self.expect(Code.INVALID_ARGUMENT, self.api.rooms.CreateRoom, room_request(
             "too-big", limits=room_pb2.RoomLimits(max_sessions=100000)))
 
-    def test_mixed_rooms_are_unimplemented(self):
-        for mode in (room_pb2.ROOM_MODE_MIXED, room_pb2.ROOM_MODE_HYBRID):
-            with self.subTest(mode=room_pb2.RoomMode.Name(mode)):
-                self.expect(Code.UNIMPLEMENTED, self.api.rooms.CreateRoom,
-                            room_request("mixed", mode=mode))
+    def test_bad_canvases_and_layouts_are_invalid_argument(self):
+        rooms = self.api.rooms
+        for canvas in (room_pb2.Canvas(width=1279, height=720), room_pb2.Canvas(width=8000),
+                       room_pb2.Canvas(frame_rate=120)):
+            with self.subTest(canvas=str(canvas)):
+                self.expect(Code.INVALID_ARGUMENT, rooms.CreateRoom,
+                            room_request("mixed", mode=room_pb2.ROOM_MODE_MIXED, canvas=canvas))
+        outside = room_pb2.LayoutRegion(x=0.5, y=0.5, width=0.8, height=0.5)
+        nameless = room_pb2.LayoutRegion(width=1, height=1,
+                                         binding=room_pb2.LayoutRegion.PARTICIPANT)
+        layouts = {
+            "no name": room_pb2.Layout(),
+            "custom without regions": room_pb2.Layout(name="mine"),
+            "built-in with regions": room_pb2.Layout(
+                name="grid", regions=[room_pb2.LayoutRegion(width=1, height=1)]),
+            "region outside the canvas": room_pb2.Layout(name="mine", regions=[outside]),
+            "participant region without an id": room_pb2.Layout(name="mine", regions=[nameless]),
+        }
+        rooms_made = self.api.call(rooms.CreateRoom, room_request(
+            "hybrid", mode=room_pb2.ROOM_MODE_HYBRID))
+        self.assertEqual(rooms_made.layout.name, "grid")
+        for what, layout in layouts.items():
+            with self.subTest(layout=what):
+                self.expect(Code.INVALID_ARGUMENT, rooms.CreateRoom,
+                            room_request("bad-layout", layout=layout))
+                self.expect(Code.INVALID_ARGUMENT, rooms.SetLayout,
+                            room_api.SetLayoutRequest(room="hybrid", layout=layout))
+        self.expect(Code.NOT_FOUND, rooms.SetLayout, room_api.SetLayoutRequest(
+            room="nowhere", layout=room_pb2.Layout(name="speaker")))
+        self.expect(Code.INVALID_ARGUMENT, rooms.UpdateLayout, room_api.UpdateLayoutRequest(
+            room="hybrid", layout=room_pb2.Layout(locked=True),
+            update_mask=field_mask_pb2.FieldMask(paths=["canvas"])))
 
     def test_bad_join_token_requests_are_invalid_argument(self):
         rooms = self.api.rooms

@@ -25,7 +25,7 @@ from api_stubs import room_pb2
 from api_stubs import room_service_pb2 as room_api
 from confd_process import WHIP_CLIENT_PATH, ConfdTestMixin, spawn
 from event_watcher import EventWatcher, payload
-from rpc_checks import expect_error
+from rpc_checks import eventually, expect_error
 
 ROOM = "standup"
 OTHER_ROOM = "retro"  # created first; only there to page over two rooms
@@ -50,18 +50,6 @@ def sha256_of(path):
         for block in iter(lambda: media.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def eventually(probe, timeout, what, interval=0.25):
-    """Polls probe() until it returns something truthy; fails naming `what` otherwise."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {timeout} s (last: {value!r})")
-        time.sleep(interval)
 
 
 class MeetingScenarioTest(ConfdTestMixin, unittest.TestCase):

@@ -24,6 +24,28 @@ GRef<GstPromise> make_promise(std::function<void(GstPromise*)> fn) {
 }
 } // namespace
 
+std::string test_publisher(const std::string& pattern, int frequency) {
+    return "webrtcbin name=peer "
+           "videotestsrc is-live=true " +
+           pattern +
+           " ! video/x-raw,width=320,height=240,framerate=30/1 ! "
+           "vp8enc deadline=1 keyframe-max-dist=30 ! rtpvp8pay pt=96 ! "
+           "application/x-rtp,media=video,encoding-name=VP8,payload=96 ! peer. "
+           "audiotestsrc is-live=true wave=sine volume=0.3 freq=" +
+           std::to_string(frequency) +
+           " ! audioconvert ! audioresample ! opusenc ! rtpopuspay pt=111 ! "
+           "application/x-rtp,media=audio,encoding-name=OPUS,payload=111 ! peer.";
+}
+
+std::vector<std::vector<float>> WebRtcPublisher::received_audio() const {
+    std::lock_guard lock(streams_mutex_);
+    std::vector<std::vector<float>> out;
+    for (const auto& stream : audio_streams_) {
+        out.push_back(*stream);
+    }
+    return out;
+}
+
 WebRtcPublisher::WebRtcPublisher(Engine::Impl& engine, const std::string& description)
     : engine_(engine) {
     GUnique<GError> error;
@@ -91,7 +113,8 @@ void WebRtcPublisher::start(Signaller& signaller) {
         } else if (encoding == "H264") {
             chain = "rtph264depay ! h264parse ! avdec_h264 name=dec";
         } else if (encoding == "OPUS") {
-            chain = "rtpopusdepay ! opusdec name=dec";
+            chain = "rtpopusdepay ! opusdec name=dec ! audioconvert ! audioresample "
+                    "! audio/x-raw,format=F32LE,rate=48000,channels=1 ! identity name=pcm";
             video = false;
         } else {
             return;
@@ -127,6 +150,41 @@ void WebRtcPublisher::start(Signaller& signaller) {
                 return GST_PAD_PROBE_OK;
             },
             counters, [](gpointer data) { delete static_cast<Counters*>(data); });
+        if (!video) {
+            // Keeps the last 30 s of what it heard, for tests that look for tones in it.
+            auto heard = std::make_shared<std::vector<float>>();
+            {
+                std::lock_guard lock(streams_mutex_);
+                audio_streams_.push_back(heard);
+            }
+            auto pcm = GRef<GstElement>::adopt(gst_bin_get_by_name(GST_BIN(bin), "pcm"));
+            auto pcm_src = GRef<GstPad>::adopt(gst_element_get_static_pad(pcm.get(), "src"));
+            struct Ear {
+                std::mutex* mutex;
+                std::shared_ptr<std::vector<float>> heard;
+            };
+            gst_pad_add_probe(
+                pcm_src.get(), GST_PAD_PROBE_TYPE_BUFFER,
+                [](GstPad*, GstPadProbeInfo* info, gpointer data) {
+                    auto* ear = static_cast<Ear*>(data);
+                    GstMapInfo map;
+                    GstBuffer* buffer = GST_PAD_PROBE_INFO_BUFFER(info);
+                    if (gst_buffer_map(buffer, &map, GST_MAP_READ)) {
+                        const auto* samples = reinterpret_cast<const float*>(map.data);
+                        std::lock_guard lock(*ear->mutex);
+                        ear->heard->insert(ear->heard->end(), samples,
+                                           samples + map.size / sizeof(float));
+                        constexpr std::size_t kKeep = 30 * 48000;
+                        if (ear->heard->size() > 2 * kKeep) {
+                            ear->heard->erase(ear->heard->begin(), ear->heard->end() - kKeep);
+                        }
+                        gst_buffer_unmap(buffer, &map);
+                    }
+                    return GST_PAD_PROBE_OK;
+                },
+                new Ear{&streams_mutex_, heard},
+                [](gpointer data) { delete static_cast<Ear*>(data); });
+        }
         gst_bin_add(GST_BIN(pipeline_.get()), bin);
         gst_element_sync_state_with_parent(bin);
         auto sink = GRef<GstPad>::adopt(gst_element_get_static_pad(bin, "sink"));

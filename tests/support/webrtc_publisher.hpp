@@ -20,6 +20,11 @@
 
 namespace conf::test {
 
+// A publisher of `pattern` (videotestsrc properties, e.g. "pattern=solid-color
+// foreground-color=0xffff0000") at 320x240 VP8 and a sine tone of `frequency` Hz in Opus, into
+// a webrtcbin named `peer` (payload types 96 and 111), as kTestPublisher.
+std::string test_publisher(const std::string& pattern, int frequency);
+
 // What the tests publish: a moving 320x240 VP8 pattern and a 440 Hz Opus tone, into a
 // webrtcbin named `peer` (payload types 96 and 111).
 inline constexpr const char* kTestPublisher =
@@ -53,6 +58,8 @@ class WebRtcPublisher : public SignallingPeer {
     // Video frames decoded from what this peer received.
     int decoded_video_frames() const { return decoded_video_frames_.load(); }
     int decoded_audio_buffers() const { return decoded_audio_buffers_.load(); }
+    // The last seconds (up to 30) of each incoming audio stream, decoded: mono, 48 kHz.
+    std::vector<std::vector<float>> received_audio() const;
 
     void receive_description(const SessionDescription& description) override;
     void receive_candidate(const IceCandidate& candidate) override;
@@ -79,6 +86,7 @@ class WebRtcPublisher : public SignallingPeer {
     bool answering_ = false;
     mutable std::mutex streams_mutex_;
     std::vector<std::unique_ptr<std::atomic<int>>> video_stream_frames_;
+    std::vector<std::shared_ptr<std::vector<float>>> audio_streams_; // under streams_mutex_
     std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 

@@ -251,7 +251,8 @@ VideoCompositor::~VideoCompositor() {
 }
 
 Result<std::unique_ptr<VideoCompositor::Input>>
-VideoCompositor::build_input(const std::string& member_id, ReceivedTrack& track) {
+VideoCompositor::build_input(const std::string& member_id, ReceivedTrack& track,
+                             const std::string& label_text) {
     std::string_view decoder = decoder_for(track.codec());
     if (decoder.empty()) {
         return Status(StatusCode::kUnimplemented,
@@ -311,7 +312,8 @@ VideoCompositor::build_input(const std::string& member_id, ReceivedTrack& track)
     }
     if (options_.show_names) {
         auto label_element = GRef<GstElement>::adopt(gst_bin_get_by_name(inner, "label"));
-        g_object_set(label_element.get(), "text", member_id.c_str(), nullptr);
+        const std::string& text = label_text.empty() ? member_id : label_text;
+        g_object_set(label_element.get(), "text", text.c_str(), nullptr);
     }
     // Square pixels, and nothing larger than the canvas: a big picture is scaled down here,
     // in the input's own thread, once per frame. The compositor scales it into its tile.
@@ -398,7 +400,8 @@ void VideoCompositor::release(Input& input) {
     }
 }
 
-Status VideoCompositor::add_input(const std::string& member_id, ReceivedTrack& track, bool screen) {
+Status VideoCompositor::add_input(const std::string& member_id, ReceivedTrack& track, bool screen,
+                                  const std::string& label) {
     CONF_ASSERT_MEDIA_THREAD(engine_);
     if (member_id.empty()) {
         return invalid_argument("an input needs a member id");
@@ -413,7 +416,7 @@ Status VideoCompositor::add_input(const std::string& member_id, ReceivedTrack& t
         return failed_precondition(
             fmt::format("the compositor is {}", to_string(pipeline_->state())));
     }
-    auto input = build_input(member_id, track);
+    auto input = build_input(member_id, track, label);
     if (!input) {
         return input.status();
     }
@@ -490,7 +493,8 @@ VideoCompositor::Input* VideoCompositor::find(const std::string& member_id) {
 
 void VideoCompositor::replan() {
     LayoutTime now = LayoutClock::now();
-    if (planner_.update(now) && logger_.enabled(GST_LEVEL_DEBUG)) {
+    bool changed = planner_.update(now);
+    if (changed && logger_.enabled(GST_LEVEL_DEBUG)) {
         std::string placed;
         for (const Assignment& a : planner_.assignments()) {
             placed += fmt::format(" {}@{},{} {}x{} z{}", a.participant, a.rect.x, a.rect.y,
@@ -506,6 +510,9 @@ void VideoCompositor::replan() {
         auto delay = std::chrono::ceil<std::chrono::milliseconds>(*next - now);
         replan_timer_ = Timer::once(
             engine_.context(), std::max(delay, std::chrono::milliseconds(1)), [this] { replan(); });
+    }
+    if (changed && listener_ != nullptr) {
+        listener_->on_layout_changed(*this);
     }
 }
 

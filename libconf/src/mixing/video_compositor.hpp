@@ -74,6 +74,8 @@ class VideoCompositor final : private Pipeline::Listener {
                                                 const Status& /*error*/) {}
         // The compositor's own pipeline failed: the output has stopped for good.
         virtual void on_compositor_failed(VideoCompositor& compositor, const Status& error) = 0;
+        // Who is where changed (a join, a leave, a speaker switch, a new layout).
+        virtual void on_layout_changed(VideoCompositor& /*compositor*/) {}
     };
 
     // Media thread. Builds the pipeline and starts it: output() runs at once (black).
@@ -84,9 +86,11 @@ class VideoCompositor final : private Pipeline::Listener {
     VideoCompositor& operator=(const VideoCompositor&) = delete;
 
     // Media thread. Decodes `track` (VP8, VP9 or H.264) into the layout as `member_id`, last
-    // in the layout's order. `track` must outlive the input (or remove_input() it first).
+    // in the layout's order, with `label` under its tile when names are shown (else the id).
+    // `track` must outlive the input (or remove_input() it first).
     // kAlreadyExists for a member already in, kInvalidArgument for audio.
-    Status add_input(const std::string& member_id, ReceivedTrack& track, bool screen = false);
+    Status add_input(const std::string& member_id, ReceivedTrack& track, bool screen = false,
+                     const std::string& label = {});
     // Media thread. kNotFound if there is no such input.
     Status remove_input(const std::string& member_id);
     // Media thread. The canvas must be the compositor's (kInvalidArgument otherwise).
@@ -95,6 +99,7 @@ class VideoCompositor final : private Pipeline::Listener {
     void set_active_speaker(const std::string& member_id);
     // Media thread. Locked, nobody moves (see LayoutPlanner).
     void set_locked(bool locked);
+    bool locked() const noexcept { return planner_.locked(); }
 
     // The composite, VP8 over RTP; keyframe requests on it make the encoder send one.
     ReceivedTrack& output() noexcept { return *output_; }
@@ -112,7 +117,8 @@ class VideoCompositor final : private Pipeline::Listener {
     VideoCompositor(Engine::Impl& engine, VideoCompositorOptions options, Listener* listener);
     Status build();
     Status build_output();
-    Result<std::unique_ptr<Input>> build_input(const std::string& member_id, ReceivedTrack& track);
+    Result<std::unique_ptr<Input>> build_input(const std::string& member_id, ReceivedTrack& track,
+                                               const std::string& label);
     void release(Input& input);
     void replan();
     void apply(Input& input, const Assignment* assignment);

@@ -172,6 +172,7 @@ Status Recorder::build(std::vector<RecorderTrack> tracks) {
     manifest_.set_participant(options_.participant_id);
     manifest_.set_session(options_.session_id);
     manifest_.set_source_track(options_.source_track);
+    manifest_.set_composite(options_.composite);
     manifest_.set_container(muxer_.container);
     manifest_.add_files()->set_path(media_file_.filename().string());
     for (std::size_t i = 0; i < tracks.size(); ++i) {

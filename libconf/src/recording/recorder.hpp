@@ -57,6 +57,7 @@ struct RecorderOptions {
     std::string participant_id; // also names the media file: {participant}.webm
     std::string session_id;     // the room session it belongs to, if any
     std::string source_track;   // when one track was asked for
+    bool composite = false;     // the room's mix: mixed audio and the layout's video
     RecordingContainer container = RecordingContainer::kMatroska;
     // start() refuses with kResourceExhausted when the disk has less than this free.
     std::uint64_t min_free_bytes = std::uint64_t{512} << 20;

@@ -21,6 +21,44 @@ std::string new_recording_id(const std::string& member_id) {
 }
 } // namespace
 
+std::string_view to_string(RoomMode mode) noexcept {
+    switch (mode) {
+    case RoomMode::kSfu:
+        return "sfu";
+    case RoomMode::kHybrid:
+        return "hybrid";
+    case RoomMode::kMixed:
+        return "mixed";
+    }
+    return "unknown";
+}
+
+std::optional<RoomMode> parse_room_mode(std::string_view text) noexcept {
+    for (RoomMode mode : {RoomMode::kSfu, RoomMode::kHybrid, RoomMode::kMixed}) {
+        if (text == to_string(mode)) {
+            return mode;
+        }
+    }
+    return std::nullopt;
+}
+
+Room::MixClaim& Room::MixClaim::operator=(MixClaim&& other) noexcept {
+    if (this != &other) {
+        reset();
+        room_ = std::exchange(other.room_, nullptr);
+        alive_ = std::move(other.alive_);
+    }
+    return *this;
+}
+
+void Room::MixClaim::reset() {
+    Room* room = std::exchange(room_, nullptr);
+    if (room != nullptr && !alive_.expired()) {
+        room->release_mix();
+    }
+    alive_.reset();
+}
+
 Room::Room(Engine::Impl& engine, RoomOptions options, Listener& listener)
     : engine_(engine), options_(std::move(options)), listener_(listener),
       logger_(Logger("room").with("room", options_.name)), speaker_(options_.speaker) {
@@ -37,12 +75,13 @@ Room::~Room() {
     }
     own_recordings_.clear();
     finalizing_recordings_.clear();
-    // Subscriptions first (they point at tracks), then the peers.
+    // Subscriptions first (they point at tracks), then the peers, then the mix they fed.
     for (auto& [id, member] : members_) {
         member.tracks.clear();
     }
     members_.clear();
     closing_.clear();
+    mix_.reset();
 }
 
 MemberInfo Room::info(const Member& member) const {
@@ -82,6 +121,22 @@ Result<Participant*> Room::join(const std::string& id, const JoinOptions& join, 
     if (members_.count(id) != 0) {
         return already_exists(fmt::format("'{}' is already in room '{}'", id, options_.name));
     }
+    if (id == kMixMemberId) {
+        return invalid_argument(fmt::format("'{}' names the room's mix", id));
+    }
+    const bool mixed = options_.mode == RoomMode::kMixed || join.mixed;
+    if (join.mixed && options_.mode == RoomMode::kSfu) {
+        return failed_precondition(fmt::format(
+            "room '{}' forwards each track (mode sfu); it has no mix to receive", options_.name));
+    }
+    MixClaim claim;
+    if (mixed && join.subscribe) {
+        auto claimed = claim_mix();
+        if (!claimed) {
+            return claimed.status().with_context("the room's mix");
+        }
+        claim = std::move(claimed).value();
+    }
     const std::string& name = join.name;
     Participant::Options options;
     options.id = id;
@@ -101,11 +156,16 @@ Result<Participant*> Room::join(const std::string& id, const JoinOptions& join, 
     member.participant = std::move(created).value();
     member.identity = join.identity;
     member.subscribes = join.subscribe;
+    member.mixed = mixed;
+    member.mix_claim = std::move(claim);
     member.expected_tracks = (join.publish_audio ? 1 : 0) + (join.publish_video ? 1 : 0);
-    logger_.info("participant {} ('{}') joined", id, name);
+    logger_.info("participant {} ('{}') joined{}", id, name, mixed ? ", receiving the mix" : "");
     listener_.on_member_joined(*this, info(member));
+    if (mixed) {
+        subscribe_to_mix(member);
+    }
     for (const auto& [other_id, other] : members_) {
-        if (other_id == id || !join.subscribe) {
+        if (other_id == id || !join.subscribe || mixed) {
             continue;
         }
         for (const Published& published : other.tracks) {
@@ -168,13 +228,47 @@ void Room::publish(const std::string& member_id, ReceivedTrack& track) {
     logger_.info("{} published {} ({} {})", member_id, track.id(), to_string(track.kind()),
                  track.codec().name);
     record(member, track);
+    if (mix_) {
+        mix_->add_track(member_id, member.name, track);
+    }
     listener_.on_track_published(*this, member_id,
                                  {track.id(), track.kind(), member.muted[index_of(track.kind())]});
     for (auto& [other_id, other] : members_) {
-        if (other_id != member_id && other.participant && other.subscribes) {
+        if (other_id != member_id && other.participant && other.subscribes && !other.mixed) {
             (void)other.participant->subscribe(member_id, track);
         }
     }
+    if (member.mixed && track.kind() == MediaKind::kAudio) {
+        subscribe_to_mix(member); // its voice is in the mix now: it gets the mix without it
+    }
+}
+
+void Room::subscribe_to_mix(Member& member) {
+    if (!mix_ || !member.participant || !member.subscribes) {
+        return;
+    }
+    (void)member.participant->subscribe(std::string(kMixMemberId), mix_->video());
+    // Until its own voice is in the mix it hears nothing: the full mix would play its voice
+    // back to it, a late echo.
+    const bool voice_expected = member.participant->publishes(MediaKind::kAudio);
+    const bool has_voice = mix_->has_voice(member.id);
+    if (voice_expected && !has_voice) {
+        return;
+    }
+    const std::string minus = has_voice ? member.id : std::string();
+    if (member.mix_audio && member.mix_audio.minus() == minus) {
+        return;
+    }
+    auto output = mix_->audio(minus);
+    if (!output) {
+        logger_.warn("{} gets no mixed audio: {}", member.id, output.status().message());
+        return;
+    }
+    if (member.mix_audio) {
+        member.participant->unsubscribe(member.mix_audio.track().id());
+    }
+    member.mix_audio = std::move(output).value();
+    (void)member.participant->subscribe(std::string(kMixMemberId), member.mix_audio.track());
 }
 
 Status Room::remove(const std::string& member_id, const std::string& reason,
@@ -197,6 +291,9 @@ Status Room::remove(const std::string& member_id, const std::string& reason,
         listener_.on_track_unpublished(*this, member_id, published.track->id());
     }
     end_own_recordings_of(member_id);
+    if (mix_) {
+        mix_->remove_member(member_id);
+    }
     member.tracks.clear();
     speaker_.remove(member_id);
     logger_.info("{} left ({})", member_id, reason);
@@ -333,6 +430,9 @@ Result<std::string> Room::start_recording(const RecordingRequest& request) {
     if (!options_.recording) {
         return failed_precondition(fmt::format("room '{}' cannot record", options_.name));
     }
+    if (request.source == RecordingSource::kComposite) {
+        return start_composite_recording(request);
+    }
     if (request.source == RecordingSource::kRoom) {
         if (recording_room_ && session_) {
             return failed_precondition(
@@ -397,7 +497,7 @@ Result<std::string> Room::start_recording(const RecordingRequest& request) {
     if (!recording->recorder()) {
         return resource_exhausted("the recording did not start (not enough disk, or see the log)");
     }
-    own_recordings_[id] = OwnRecording{info, std::move(recording)};
+    own_recordings_[id] = OwnRecording{info, std::move(recording), {}, {}};
     listener_.on_recording_started(*this, info);
     return id;
 }
@@ -440,7 +540,150 @@ void Room::stop_recording(const std::string& id, std::function<void(Status)> don
     const Recorder* recorder = own.recording->recorder();
     bool failed = recorder && recorder->state() == RecorderState::kFailed;
     listener_.on_recording_ended(*this, own.info, {failed, failed ? "see its manifest" : ""});
-    finalize(std::move(own.recording), [done = std::move(done)] { done(Status::ok()); });
+    // A composite recording keeps the mix running until its file is drained.
+    auto claim = std::make_shared<MixClaim>(std::move(own.mix_claim));
+    auto audio = std::make_shared<AudioMixer::Output>(std::move(own.mix_audio));
+    finalize(std::move(own.recording), [done = std::move(done), claim, audio] {
+        audio->reset();
+        claim->reset();
+        done(Status::ok());
+    });
+}
+
+Result<std::string> Room::start_composite_recording(const RecordingRequest& request) {
+    for (const auto& [id, own] : own_recordings_) {
+        if (own.info.source == RecordingSource::kComposite) {
+            return failed_precondition(
+                fmt::format("the composite is already being recorded (recording {})", id));
+        }
+    }
+    auto claim = claim_mix();
+    if (!claim) {
+        return claim.status().with_context("the room's mix");
+    }
+    auto audio = mix_->audio();
+    if (!audio) {
+        return audio.status().with_context("the room's mix");
+    }
+    std::string id = new_recording_id(std::string(kCompositeParticipant));
+    RecordingInfo info{id, RecordingSource::kComposite, {}, {}};
+    RecorderOptions options = *options_.recording;
+    options.room_id = options_.name;
+    options.participant_id = std::string(kCompositeParticipant);
+    options.recording_id = id;
+    options.composite = true;
+    if (request.container) {
+        options.container = *request.container;
+    }
+    // A recording of its own (it has an id for StopRecording), on the clock every track
+    // recording of the room uses: its start_ns lines up with theirs.
+    auto recording = make_recording(std::move(options), 2, {});
+    recording->add_track(mix_->video());
+    recording->add_track(audio->track());
+    if (!recording->recorder()) {
+        return resource_exhausted("the recording did not start (not enough disk, or see the log)");
+    }
+    // The recorder starts at a keyframe; the compositor's next one is up to a GOP away.
+    mix_->video().request_keyframe();
+    own_recordings_[id] = OwnRecording{info, std::move(recording), std::move(claim).value(),
+                                       std::move(audio).value()};
+    listener_.on_recording_started(*this, info);
+    return id;
+}
+
+Result<Room::MixClaim> Room::claim_mix() {
+    CONF_ASSERT_MEDIA_THREAD(engine_);
+    if (!mix_) {
+        RoomMixOptions options = options_.mix;
+        options.room = options_.name;
+        auto created = RoomMix::create(engine_, std::move(options), this);
+        if (!created) {
+            logger_.error("the mix cannot start: {}", created.status().message());
+            return created.status();
+        }
+        mix_ = std::move(created).value();
+        for (auto& [id, member] : members_) {
+            for (const Published& published : member.tracks) {
+                mix_->add_track(id, member.name, *published.track);
+            }
+        }
+        if (!speaker_.current().empty()) {
+            mix_->set_active_speaker(speaker_.current());
+        }
+        listener_.on_mix_state(*this, true, Status::ok());
+    }
+    ++mix_claims_;
+    return MixClaim(this, alive_);
+}
+
+void Room::release_mix() {
+    if (mix_claims_ == 0 || --mix_claims_ != 0) {
+        return;
+    }
+    // Later, not now: the claim may go in the middle of a consumer's own teardown, and
+    // another claim may come before the loop runs again.
+    (void)engine_.post([this, alive = std::weak_ptr<int>(alive_)] {
+        if (!alive.expired() && mix_claims_ == 0 && mix_) {
+            stop_mix(Status::ok());
+        }
+    });
+}
+
+void Room::stop_mix(const Status& error) {
+    logger_.info("the mix stops: {}", error ? "nothing uses it" : error.message());
+    mix_.reset();
+    listener_.on_mix_state(*this, false, error);
+}
+
+Status Room::set_layout(Layout layout) {
+    CONF_ASSERT_MEDIA_THREAD(engine_);
+    if (Status valid = validate(layout); !valid) {
+        return valid;
+    }
+    const Canvas& canvas = options_.mix.layout.canvas;
+    if (!(layout.canvas == canvas)) {
+        return invalid_argument(fmt::format(
+            "room '{}' composes {}x{}@{}/{}; a layout cannot change the canvas", options_.name,
+            canvas.width, canvas.height, canvas.fps_num, canvas.fps_den));
+    }
+    if (mix_) {
+        setting_layout_ = true;
+        Status set = mix_->set_layout(layout);
+        setting_layout_ = false;
+        if (!set) {
+            return set;
+        }
+    }
+    options_.mix.layout = std::move(layout);
+    logger_.info("layout {}", options_.mix.layout.name);
+    listener_.on_layout_changed(*this, mix_.get());
+    return Status::ok();
+}
+
+void Room::set_layout_locked(bool locked) {
+    CONF_ASSERT_MEDIA_THREAD(engine_);
+    if (locked == options_.mix.locked) {
+        return;
+    }
+    options_.mix.locked = locked;
+    if (mix_) {
+        setting_layout_ = true;
+        mix_->set_locked(locked);
+        setting_layout_ = false;
+    }
+    listener_.on_layout_changed(*this, mix_.get());
+}
+
+void Room::on_mix_layout_changed(RoomMix& mix) {
+    if (!setting_layout_) {
+        listener_.on_layout_changed(*this, &mix);
+    }
+}
+
+void Room::on_mix_failed(RoomMix& /*mix*/, const Status& error) {
+    // The consumers keep their claims and get no more media from the failed half; the room
+    // and its SFU side go on. The next mix starts once every claim is gone.
+    listener_.on_mix_state(*this, false, error);
 }
 
 void Room::end_own_recordings_of(const std::string& member_id) {
@@ -537,6 +780,9 @@ void Room::sample_speakers() {
     }
     if (auto speaker = speaker_.update(levels)) {
         logger_.debug("active speaker {}", *speaker);
+        if (mix_) {
+            mix_->set_active_speaker(*speaker);
+        }
         listener_.on_active_speaker(*this, *speaker);
     }
 }

@@ -5,10 +5,16 @@
 // owner with add_member()/publish(). What happens goes up through the Listener: joins and
 // leaves, tracks published/unpublished/muted, the dominant speaker. When the room records,
 // each member's tracks are recorded into one file of their own (MemberRecording), and a
-// session manifest lists them all on one timeline (SessionManifest). Media thread only.
+// session manifest lists them all on one timeline (SessionManifest).
+//
+// The room's mix (RoomMix: mixed audio, composite video) runs while something claims it: a
+// participant that receives the mix instead of everyone's tracks (RoomMode kMixed, or asked
+// for in a kHybrid room), a composite recording, a viewer of the mixed view, a live stream.
+// Its layout is the room's, kept while no mix runs. Media thread only.
 #pragma once
 
 #include "core/timer.hpp"
+#include "mixing/room_mix.hpp"
 #include "room/active_speaker.hpp"
 #include "room/decoded_level_meter.hpp"
 #include "room/member_recording.hpp"
@@ -23,6 +29,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace conf {
@@ -42,8 +49,20 @@ struct MemberInfo {
 };
 
 // What is recorded: the whole room (every member, each into its own file, one session), one
-// member (its tracks in one file), or one track.
-enum class RecordingSource { kRoom, kMember, kTrack };
+// member (its tracks in one file), one track, or the composite (mixed audio + layout video).
+enum class RecordingSource { kRoom, kMember, kTrack, kComposite };
+
+// How participants receive the others: kSfu, each track forwarded; kMixed, the room's mix
+// (the mix without their own voice, and the composite video); kHybrid, forwarded unless a
+// participant asks for the mix (low bandwidth, a single-stream client).
+enum class RoomMode { kSfu, kHybrid, kMixed };
+std::string_view to_string(RoomMode mode) noexcept;
+std::optional<RoomMode> parse_room_mode(std::string_view text) noexcept;
+
+// The member id under which the composite is offered to participants that get the mix.
+inline constexpr std::string_view kMixMemberId = "mix";
+// The participant a composite recording's manifest and file are named after.
+inline constexpr std::string_view kCompositeParticipant = "composite";
 
 struct RecordingRequest {
     RecordingSource source = RecordingSource::kRoom;
@@ -77,9 +96,12 @@ struct RoomOptions {
     bool record_automatically = false;
     // How long to wait for a member's announced tracks before recording those there are.
     std::chrono::milliseconds track_wait{3000};
+    RoomMode mode = RoomMode::kSfu;
+    // The mix's layout (its canvas fixed for the room), names, bitrates.
+    RoomMixOptions mix;
 };
 
-class Room final : private Participant::Owner {
+class Room final : private Participant::Owner, private RoomMix::Listener {
   public:
     class Listener {
       public:
@@ -108,6 +130,33 @@ class Room final : private Participant::Owner {
         // From the registry: a room was made, or is gone ("deleted", "empty").
         virtual void on_room_created(Room& /*room*/) {}
         virtual void on_room_deleted(Room& /*room*/, const std::string& /*reason*/) {}
+        // The mix's layout or who is where in it changed; `mix` is null when the layout
+        // was set while no mix runs.
+        virtual void on_layout_changed(Room& /*room*/, const RoomMix* /*mix*/) {}
+        // The room's mix started (first claim) or stopped (last claim gone, or failed:
+        // `error` says why).
+        virtual void on_mix_state(Room& /*room*/, bool /*running*/, const Status& /*error*/) {}
+    };
+
+    // Keeps the room's mix running; the mix stops soon after the last claim goes. Move-only;
+    // reset or destroy it on the media thread. Safe to outlive the room.
+    class MixClaim {
+      public:
+        MixClaim() = default;
+        ~MixClaim() { reset(); }
+        MixClaim(MixClaim&& other) noexcept
+            : room_(std::exchange(other.room_, nullptr)), alive_(std::move(other.alive_)) {}
+        MixClaim& operator=(MixClaim&& other) noexcept;
+        MixClaim(const MixClaim&) = delete;
+        MixClaim& operator=(const MixClaim&) = delete;
+        explicit operator bool() const noexcept { return room_ != nullptr; }
+        void reset();
+
+      private:
+        friend class Room;
+        MixClaim(Room* room, std::weak_ptr<int> alive) : room_(room), alive_(std::move(alive)) {}
+        Room* room_ = nullptr;
+        std::weak_ptr<int> alive_;
     };
 
     Room(Engine::Impl& engine, RoomOptions options, Listener& listener);
@@ -122,6 +171,8 @@ class Room final : private Participant::Owner {
         bool publish_video = true;
         // Whether it receives the others' tracks (a join token may allow publishing only).
         bool subscribe = true;
+        // Receive the room's mix instead of each track (kHybrid rooms; kMixed always does).
+        bool mixed = false;
     };
     // A participant joins: it is offered every track there is (and later ones) through
     // `remote`, which must outlive it (until remove() completes).
@@ -171,6 +222,20 @@ class Room final : private Participant::Owner {
     const Recorder* recorder_of(const std::string& member_id) const;
     const SessionManifest* session() const noexcept { return session_.get(); }
     const std::string& active_speaker() const noexcept { return speaker_.current(); }
+    RoomMode mode() const noexcept { return options_.mode; }
+
+    // Starts the room's mix if it is not running (every published track goes in) and
+    // keeps it running while the claim lives.
+    Result<MixClaim> claim_mix();
+    // The running mix, nullptr when nothing claims it.
+    RoomMix* mix() noexcept { return mix_.get(); }
+    // The layout of the mix (applied at once if it runs, else when it starts). Its canvas
+    // must be the room's (kInvalidArgument otherwise).
+    Status set_layout(Layout layout);
+    // Locked, nobody moves in the mix's layout.
+    void set_layout_locked(bool locked);
+    const Layout& layout() const noexcept { return options_.mix.layout; }
+    bool layout_locked() const noexcept { return options_.mix.locked; }
 
   private:
     struct Published {
@@ -190,11 +255,17 @@ class Room final : private Participant::Owner {
         std::unique_ptr<MemberRecording> recording; // its part of the room's recording
         std::string identity;
         bool subscribes = true;
+        // Receives the mix: the composite and the mix without its own voice.
+        bool mixed = false;
+        MixClaim mix_claim;
+        AudioMixer::Output mix_audio;
     };
     // A recording of one member or one of its tracks, asked for on its own.
     struct OwnRecording {
         RecordingInfo info;
         std::unique_ptr<MemberRecording> recording;
+        MixClaim mix_claim; // a composite recording's
+        AudioMixer::Output mix_audio;
     };
 
     MemberInfo info(const Member& member) const;
@@ -208,6 +279,16 @@ class Room final : private Participant::Owner {
     void end_own_recordings_of(const std::string& member_id);
     void begin_session();
     void sample_speakers();
+    Result<std::string> start_composite_recording(const RecordingRequest& request);
+    // A participant that gets the mix: the composite, and its mix-minus once its own voice
+    // is in the mix (or the full mix when it sends no audio).
+    void subscribe_to_mix(Member& member);
+    void release_mix();
+    void stop_mix(const Status& error);
+
+    // RoomMix::Listener
+    void on_mix_layout_changed(RoomMix& mix) override;
+    void on_mix_failed(RoomMix& mix, const Status& error) override;
 
     // Participant::Owner
     void on_participant_track(Participant& participant, ReceivedTrack& track) override;
@@ -229,6 +310,9 @@ class Room final : private Participant::Owner {
     std::map<std::string, OwnRecording> own_recordings_;
     DominantSpeaker speaker_;
     Timer speaker_timer_;
+    std::unique_ptr<RoomMix> mix_;
+    std::size_t mix_claims_ = 0;
+    bool setting_layout_ = false; // set_layout() reports the change itself
     std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 

@@ -57,6 +57,13 @@ RoomConfig RoomRegistry::effective(const RoomConfig& config) const {
     if (!out.container) {
         out.container = options_.container;
     }
+    if (!out.canvas) {
+        out.canvas = options_.mix.layout.canvas;
+    }
+    if (!out.layout) {
+        out.layout = builtin_layout(options_.mix.layout.name, *out.canvas)
+                         .value_or(grid_layout(*out.canvas));
+    }
     return out;
 }
 
@@ -77,6 +84,10 @@ RoomRegistry::Entry& RoomRegistry::make_entry(const std::string& room, const Roo
     recording.max_duration = options_.limits.max_recording_duration;
     options.recording = recording;
     options.record_automatically = entry.config.record_automatically;
+    options.mode = entry.config.mode;
+    options.mix = options_.mix;
+    options.mix.layout = *entry.config.layout;
+    options.mix.locked = entry.config.layout_locked;
     Room::Listener& listener = options_.room_listener ? *options_.room_listener : no_listener_;
     entry.room = std::make_unique<Room>(engine_, options, listener);
     logger_.info("room '{}' created{}", room, managed ? " by an operator" : "");
@@ -100,6 +111,7 @@ Result<RoomRegistry::Entry*> RoomRegistry::open_room(const std::string& room) {
     }
     RoomConfig config;
     config.record_automatically = records(room);
+    config.mode = options_.default_mode;
     return &make_entry(room, config, false);
 }
 
@@ -121,6 +133,14 @@ Status RoomRegistry::create_room(const std::string& room, const RoomConfig& conf
         return invalid_argument(
             fmt::format("max_publisher_video_kbps {} is above this server's limit ({})",
                         config.max_publisher_video_kbps, options_.limits.max_publisher_video_kbps));
+    }
+    if (config.layout) {
+        if (Status valid = validate(*config.layout); !valid) {
+            return valid;
+        }
+        if (config.canvas && !(*config.canvas == config.layout->canvas)) {
+            return invalid_argument("the layout is for another canvas than the room's");
+        }
     }
     if (rooms_.count(room) != 0) {
         return already_exists(fmt::format("room '{}' already exists", room));
@@ -175,13 +195,42 @@ std::optional<RoomSummary> RoomRegistry::room_summary(const std::string& room) c
         return std::nullopt;
     }
     const Entry& entry = r->second;
+    RoomMix* mix = entry.room->mix();
     return RoomSummary{room,
                        entry.config,
                        entry.managed,
                        entry.created,
                        entry.room->size(),
                        entry.room->room_recording_id(),
-                       entry.room->active_speaker()};
+                       entry.room->active_speaker(),
+                       entry.room->layout(),
+                       entry.room->layout_locked(),
+                       mix != nullptr,
+                       mix != nullptr ? mix->assignments() : std::vector<Assignment>{}};
+}
+
+Status RoomRegistry::set_layout(const std::string& room, Layout layout) {
+    CONF_ASSERT_MEDIA_THREAD(engine_);
+    auto r = rooms_.find(room);
+    if (r == rooms_.end()) {
+        return not_found(fmt::format("no room '{}'", room));
+    }
+    if (Status set = r->second.room->set_layout(std::move(layout)); !set) {
+        return set;
+    }
+    r->second.config.layout = r->second.room->layout();
+    return Status::ok();
+}
+
+Status RoomRegistry::set_layout_locked(const std::string& room, bool locked) {
+    CONF_ASSERT_MEDIA_THREAD(engine_);
+    auto r = rooms_.find(room);
+    if (r == rooms_.end()) {
+        return not_found(fmt::format("no room '{}'", room));
+    }
+    r->second.room->set_layout_locked(locked);
+    r->second.config.layout_locked = locked;
+    return Status::ok();
 }
 
 std::vector<std::string> RoomRegistry::room_names() const {
@@ -420,7 +469,11 @@ void RoomRegistry::view(const std::string& room, const std::string& publisher,
                         const std::string& offer, SessionCallback done) {
     CONF_ASSERT_MEDIA_THREAD(engine_);
     auto r = rooms_.find(room);
-    if (r == rooms_.end() || !r->second.room->has_member(publisher)) {
+    if (publisher.empty() && (r == rooms_.end() || !r->second.deleted.empty())) {
+        done(not_found(fmt::format("no room '{}'", room)));
+        return;
+    }
+    if (!publisher.empty() && (r == rooms_.end() || !r->second.room->has_member(publisher))) {
         done(not_found(fmt::format("no publisher '{}' in room '{}'", publisher, room)));
         return;
     }
@@ -428,16 +481,41 @@ void RoomRegistry::view(const std::string& room, const std::string& publisher,
         done(admitted);
         return;
     }
+    std::vector<ReceivedTrack*> tracks = r->second.room->tracks_of(publisher);
+    // The mix's claim and audio output live as long as the viewer does.
+    struct MixHold {
+        Room::MixClaim claim;
+        AudioMixer::Output audio;
+    };
+    std::shared_ptr<MixHold> hold;
+    if (publisher.empty()) {
+        auto claim = r->second.room->claim_mix();
+        if (!claim) {
+            done(claim.status().with_context("the room's mix"));
+            return;
+        }
+        hold = std::make_shared<MixHold>();
+        hold->claim = std::move(claim).value();
+        auto audio = r->second.room->mix()->audio();
+        if (!audio) {
+            done(audio.status().with_context("the room's mix"));
+            return;
+        }
+        hold->audio = std::move(audio).value();
+        tracks = {&r->second.room->mix()->video(), &hold->audio.track()};
+    }
     std::string id = new_session_id();
-    auto created = ViewerSession::create(engine_, id, endpoint_options(), room, publisher,
-                                         r->second.room->tracks_of(publisher), *this);
+    auto created =
+        ViewerSession::create(engine_, id, endpoint_options(), room, publisher, tracks, *this);
     if (!created) {
         done(created.status());
         return;
     }
     ViewerSession& session = **created;
+    session.hold(std::move(hold));
     r->second.viewers.emplace(id, std::move(created).value());
-    logger_.info("[room={} viewer={}] viewing {}", room, id, publisher);
+    logger_.info("[room={} viewer={}] viewing {}", room, id,
+                 publisher.empty() ? std::string("the mix") : publisher);
     session.negotiate(offer, answer_handler(room, id, std::move(done)));
 }
 
@@ -458,8 +536,8 @@ Result<std::string> RoomRegistry::join(const std::string& room, const JoinReques
     }
     Entry& entry = **opened;
     std::string id = new_session_id();
-    Room::JoinOptions options{request.name, request.identity, request.publish_audio,
-                              request.publish_video, request.subscribe};
+    Room::JoinOptions options{request.name,          request.identity,  request.publish_audio,
+                              request.publish_video, request.subscribe, request.mixed};
     auto joined = entry.room->join(id, options, *remote);
     if (!joined) {
         drop_room_if_empty(room);

@@ -38,6 +38,11 @@ struct RoomConfig {
     std::uint32_t max_publisher_video_kbps = 0;
     bool record_automatically = false;
     std::optional<RecordingContainer> container;
+    RoomMode mode = RoomMode::kSfu;
+    // The mix's canvas (immutable) and first layout; unset: the registry's.
+    std::optional<Canvas> canvas;
+    std::optional<Layout> layout;
+    bool layout_locked = false;
 };
 
 struct RoomSummary {
@@ -48,6 +53,10 @@ struct RoomSummary {
     std::size_t members = 0;
     std::string room_recording_id;
     std::string active_speaker;
+    Layout layout; // the mix's, now
+    bool layout_locked = false;
+    bool mix_running = false;
+    std::vector<Assignment> tiles; // who is where in the running mix
 };
 
 // Who joins and what they may do (from a join token, or everything when tokens are off).
@@ -57,6 +66,7 @@ struct JoinRequest {
     bool publish_audio = true;
     bool publish_video = true;
     bool subscribe = true;
+    bool mixed = false; // receive the room's mix (a kHybrid room; kMixed rooms always do)
 };
 
 struct RoomRegistryOptions {
@@ -70,6 +80,10 @@ struct RoomRegistryOptions {
     RecordingContainer container = RecordingContainer::kMatroska;
     std::uint64_t min_free_bytes = std::uint64_t{512} << 20;
     SessionLimits limits;
+    // Every room's mix: default canvas and layout, bitrates, names under tiles.
+    RoomMixOptions mix;
+    // The mode of rooms made by a first join.
+    RoomMode default_mode = RoomMode::kHybrid;
     std::uint32_t max_rooms = 100;
     // A join or publish into a room nobody created makes it; else kNotFound.
     bool auto_create = true;
@@ -110,9 +124,13 @@ class RoomRegistry final : private PublisherSession::Owner, private ViewerSessio
     void publish(const std::string& room, const std::string& offer, const std::string& identity,
                  const std::string& name, SessionCallback done);
     // Errors as publish, plus kNotFound (no such publisher) and kFailedPrecondition (the
-    // publisher has no media yet).
+    // publisher has no media yet). An empty `publisher` views the room's mix (composite
+    // video, mixed audio), which runs while the viewer does; kNotFound for no such room.
     void view(const std::string& room, const std::string& publisher, const std::string& offer,
               SessionCallback done);
+    // The room's mix layout (see Room::set_layout); kNotFound for no such room.
+    Status set_layout(const std::string& room, Layout layout);
+    Status set_layout_locked(const std::string& room, bool locked);
     Status add_candidates(const std::string& room, const std::string& session,
                           const std::vector<IceCandidate>& candidates);
 

@@ -34,7 +34,11 @@ class ViewerSession final : private Endpoint::Listener {
     void end(std::function<void()> done) { endpoint_->close(std::move(done)); }
 
     const std::string& id() const noexcept { return id_; }
+    // Empty for a viewer of the room's mix.
     const std::string& publisher_id() const noexcept { return publisher_id_; }
+    // Whatever its tracks need kept alive while it lives (the room's mix claim): released
+    // with the session, once its peer is down.
+    void hold(std::shared_ptr<void> resources) { held_ = std::move(resources); }
 
   private:
     ViewerSession(std::string id, std::string publisher_id, Owner& owner);
@@ -49,6 +53,7 @@ class ViewerSession final : private Endpoint::Listener {
     OneShotSignaller::Done answer_done_;
     OneShotSignaller signaller_;
     std::unique_ptr<Endpoint> endpoint_;
+    std::shared_ptr<void> held_; // destroyed after the endpoint (declared after it)
 };
 
 } // namespace conf

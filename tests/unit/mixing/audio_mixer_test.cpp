@@ -10,6 +10,7 @@
 #include "support/eventually.hpp"
 #include "support/leak_tracker.hpp"
 #include "support/temp_dir.hpp"
+#include "support/tone.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -190,21 +191,7 @@ std::unique_ptr<Listener> listen(Engine::Impl& engine, ReceivedTrack& track) {
     return listener;
 }
 
-// Power of `frequency` in `x` (Goertzel), as a fraction of full scale, in dB.
-double tone_db(const std::vector<float>& x, double frequency) {
-    const double w = 2.0 * M_PI * frequency / kRate;
-    const double coefficient = 2.0 * std::cos(w);
-    double s1 = 0.0;
-    double s2 = 0.0;
-    for (float v : x) {
-        double s0 = v + coefficient * s1 - s2;
-        s2 = s1;
-        s1 = s0;
-    }
-    double power = (s1 * s1 + s2 * s2 - coefficient * s1 * s2) /
-                   (static_cast<double>(x.size()) * static_cast<double>(x.size()));
-    return 10.0 * std::log10(std::max(power, 1e-30));
-}
+using conf::test::tone_db;
 
 std::size_t count_elements(GstBin* bin, const char* factory) {
     std::size_t count = 0;
