@@ -252,11 +252,12 @@ async function newPage(env, browser, label) {
   return page;
 }
 
-// Opens the room page at `url` (/r/{room}, perhaps with #token=...), joins as `name`; resolves
-// with the participant id confd gave.
-async function joinRoom(page, url, name) {
+// Opens the room page at `url` (/r/{room}, perhaps with #token=...), joins as `name` (asking
+// for the room's mix with `mix`); resolves with the participant id confd gave.
+async function joinRoom(page, url, name, { mix = false } = {}) {
   await page.goto(url);
   await page.getByLabel('Your name').fill(name);
+  await page.getByLabel('Receive one mixed stream').setChecked(mix);
   await page.getByRole('button', { name: 'Join', exact: true }).click();
   await page.waitForFunction(() => ['joined', 'error'].includes(window.confRoom.state), null,
                              { timeout: JOIN_MS });

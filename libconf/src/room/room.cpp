@@ -155,6 +155,7 @@ Result<Participant*> Room::join(const std::string& id, const JoinOptions& join, 
     member.name = name;
     member.participant = std::move(created).value();
     member.identity = join.identity;
+    member.joined = ++joins_;
     member.subscribes = join.subscribe;
     member.mixed = mixed;
     member.mix_claim = std::move(claim);
@@ -184,6 +185,7 @@ void Room::add_member(const std::string& id, const std::string& name, const std:
     member.id = id;
     member.name = name;
     member.identity = identity;
+    member.joined = ++joins_;
     member.expected_tracks = expected_tracks;
     logger_.info("publisher {} ('{}') joined", id, name);
     listener_.on_member_joined(*this, info(member));
@@ -602,9 +604,16 @@ Result<Room::MixClaim> Room::claim_mix() {
             return created.status();
         }
         mix_ = std::move(created).value();
-        for (auto& [id, member] : members_) {
-            for (const Published& published : member.tracks) {
-                mix_->add_track(id, member.name, *published.track);
+        // In join order, as if the mix had run all along (the grid fills in that order).
+        std::vector<const Member*> by_join;
+        for (const auto& [id, member] : members_) {
+            by_join.push_back(&member);
+        }
+        std::sort(by_join.begin(), by_join.end(),
+                  [](const Member* a, const Member* b) { return a->joined < b->joined; });
+        for (const Member* member : by_join) {
+            for (const Published& published : member->tracks) {
+                mix_->add_track(member->id, member->name, *published.track);
             }
         }
         if (!speaker_.current().empty()) {

@@ -257,6 +257,7 @@ class Room final : private Participant::Owner, private RoomMix::Listener {
         bool subscribes = true;
         // Receives the mix: the composite and the mix without its own voice.
         bool mixed = false;
+        std::uint64_t joined = 0; // join order: where a mix started later places it
         MixClaim mix_claim;
         AudioMixer::Output mix_audio;
     };
@@ -312,6 +313,7 @@ class Room final : private Participant::Owner, private RoomMix::Listener {
     Timer speaker_timer_;
     std::unique_ptr<RoomMix> mix_;
     std::size_t mix_claims_ = 0;
+    std::uint64_t joins_ = 0;
     bool setting_layout_ = false; // set_layout() reports the change itself
     std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
