@@ -51,7 +51,9 @@ struct VideoCompositorOptions {
     int bitrate_kbps = 2000;
     std::chrono::milliseconds keyframe_interval{2000};
     int cpu_used = 8; // 0..16 in realtime mode: higher is faster and blurrier
-    int threads = 2;
+    // One: libvpx's VP8 threads busy-wait on each other, and on a 2-core machine beside
+    // other work that cost 1.5x ffmpeg's CPU at 9 participants (docs/benchmarks.md).
+    int threads = 1;
     // A name under each tile (textoverlay, from gstreamer1.0-x's pango plugin).
     bool show_names = false;
     // Each input's jitterbuffer: the packets come de-jittered from their endpoint already.
