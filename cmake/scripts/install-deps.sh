@@ -29,6 +29,9 @@ packages=(
     # tests/browser drives chromium with playwright-core from npm and needs Node.js >= 20
     # (nodejs from this machine's configured apt source; it brings npm).
     catch2 curl ffmpeg chromium nodejs
+    # A local RTMP server for the live-streaming tests (nginx with its RTMP module; the
+    # tests start their own instance on 127.0.0.1, never the system service).
+    libnginx-mod-rtmp
     # The operator API test is a Python client generated from proto/, as operators use it.
     python3-grpcio python3-grpc-tools
 )
@@ -69,6 +72,31 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 # Wait for another apt run (unattended-upgrades) instead of failing on the dpkg lock.
 apt_opts=(-o DPkg::Lock::Timeout=300)
+
+# Packages here are tools, not services: nginx's postinst would otherwise start the system
+# nginx on port 80 (through invoke-rc.d, or deb-systemd-invoke under systemd). Both ask
+# /usr/sbin/policy-rc.d first; exit code 101 means "do not start". One that exists already
+# is the administrator's (a container's, say) and is left as it is.
+policy=/usr/sbin/policy-rc.d
+if [[ ! -e $policy ]]; then
+    trap 'rm -f "$policy"' EXIT
+    printf '%s\n' '#!/bin/sh' '# install-deps.sh: no service starts while it runs apt-get.' \
+        'exit 101' >"$policy"
+    chmod 755 "$policy"
+fi
+nginx_was_installed=false
+if [[ "$(dpkg-query -W -f='${db:Status-Abbrev}' nginx 2>/dev/null || true)" == ii* ]]; then
+    nginx_was_installed=true
+fi
+
 apt-get "${apt_opts[@]}" update
 apt-get "${apt_opts[@]}" install -y --no-install-recommends "${missing[@]}"
+
+# Nor at the next boot, when this run is what brought nginx in.
+if ! $nginx_was_installed && [[ -x /etc/init.d/nginx ]]; then
+    if command -v systemctl >/dev/null; then
+        systemctl disable nginx.service >/dev/null 2>&1 || true
+    fi
+    update-rc.d nginx disable >/dev/null 2>&1 || true
+fi
 echo "install-deps: installed ${missing[*]}"

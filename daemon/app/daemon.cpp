@@ -127,7 +127,7 @@ Status Daemon::start() {
 
     // HTTP first: join links name its address.
     auto http = HttpServer::start(settings_.http, *engine_, *rooms_, *room_events_,
-                                  *participant_auth_, settings_.tls);
+                                  *participant_auth_, settings_.data_dir / "hls", settings_.tls);
     if (!http.is_ok()) {
         return http.status();
     }
@@ -183,10 +183,11 @@ Status Daemon::start_grpc() {
     room_service_ = std::make_unique<RoomService>(*api_);
     recording_service_ = std::make_unique<RecordingService>(*api_);
     event_service_ = std::make_unique<EventService>(*api_);
-    auto grpc =
-        GrpcServer::start({settings_.grpc,
-                           settings_.tls,
-                           {room_service_.get(), recording_service_.get(), event_service_.get()}});
+    stream_service_ = std::make_unique<StreamService>(*api_);
+    auto grpc = GrpcServer::start({settings_.grpc,
+                                   settings_.tls,
+                                   {room_service_.get(), recording_service_.get(),
+                                    event_service_.get(), stream_service_.get()}});
     if (!grpc.is_ok()) {
         return grpc.status();
     }

@@ -20,6 +20,7 @@
 #include "grpc/operator_auth.hpp"
 #include "grpc/recording_service.hpp"
 #include "grpc/room_service.hpp"
+#include "grpc/stream_service.hpp"
 #include "http/http_server.hpp"
 #include "room/room_registry.hpp"
 
@@ -70,6 +71,7 @@ class Daemon {
     std::unique_ptr<RoomService> room_service_;
     std::unique_ptr<RecordingService> recording_service_;
     std::unique_ptr<EventService> event_service_;
+    std::unique_ptr<StreamService> stream_service_;
     std::unique_ptr<RoomRegistry> rooms_; // lives on, and is only touched from, the media thread
     std::unique_ptr<GrpcServer> grpc_;
     std::unique_ptr<HttpServer> http_;

@@ -33,7 +33,8 @@ int hex_value(char c) {
 } // namespace
 
 std::optional<Scope> parse_scope(std::string_view text) {
-    for (Scope scope : {Scope::kRooms, Scope::kRecordings, Scope::kTokens, Scope::kEvents}) {
+    for (Scope scope :
+         {Scope::kRooms, Scope::kRecordings, Scope::kTokens, Scope::kEvents, Scope::kStreams}) {
         if (text == to_string(scope)) {
             return scope;
         }
@@ -51,6 +52,8 @@ std::string_view to_string(Scope scope) {
         return "tokens";
     case Scope::kEvents:
         return "events";
+    case Scope::kStreams:
+        return "streams";
     }
     return "unknown";
 }

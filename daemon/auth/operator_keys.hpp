@@ -16,7 +16,7 @@
 namespace conf::daemon {
 
 // What an operator key may do; each gRPC service asks for one.
-enum class Scope { kRooms, kRecordings, kTokens, kEvents };
+enum class Scope { kRooms, kRecordings, kTokens, kEvents, kStreams };
 
 // "rooms", "recordings", "tokens", "events"; nullopt for anything else (case-sensitive).
 std::optional<Scope> parse_scope(std::string_view text);

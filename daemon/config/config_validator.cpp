@@ -344,6 +344,12 @@ Result<Settings> validate_config(const ::confd::v1::Config& config) {
     settings.pipeline_stop_timeout = *pipeline_stop;
     settings.shutdown_timeout = *shutdown;
     rooms.recordings_dir = settings.data_dir / "recordings";
+    RoomStreamsOptions streaming;
+    streaming.hls_root = settings.data_dir / "hls";
+    streaming.live.video_bitrate_kbps = static_cast<int>(settings.streams.video_bitrate_kbps);
+    rooms.streaming = streaming;
+    rooms.max_streams = settings.streams.max_streams;
+    rooms.max_streams_per_room = settings.streams.max_per_room;
     settings.rooms = std::move(rooms);
     return settings;
 }

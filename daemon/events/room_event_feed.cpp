@@ -1,6 +1,7 @@
 #include "events/room_event_feed.hpp"
 
 #include "grpc/layout_proto.hpp"
+#include "grpc/stream_service.hpp"
 
 namespace conf::daemon {
 
@@ -214,6 +215,18 @@ void RoomEventFeed::on_mix_state(Room& room, bool running, const Status& error) 
         event.mutable_mix_state_changed()->set_error(error.message());
     }
     log_.append(std::move(event));
+}
+
+void RoomEventFeed::on_stream_state(Room& room, const StreamInfo& stream) {
+    auto event = event_in(room);
+    *event.mutable_stream_state_changed()->mutable_stream() = to_proto(room.name(), stream);
+    log_.append(std::move(event));
+}
+
+void RoomListenerFanout::on_stream_state(Room& room, const StreamInfo& stream) {
+    for (Room::Listener* listener : listeners_) {
+        listener->on_stream_state(room, stream);
+    }
 }
 
 void RoomListenerFanout::on_layout_changed(Room& room, const RoomMix* mix) {

@@ -33,6 +33,7 @@ class RoomEventFeed final : public Room::Listener {
                             const RecordingOutcome& outcome) override;
     void on_layout_changed(Room& room, const RoomMix* mix) override;
     void on_mix_state(Room& room, bool running, const Status& error) override;
+    void on_stream_state(Room& room, const StreamInfo& stream) override;
 
   private:
     ::conf::v1::Event event_in(const Room& room) const;
@@ -67,6 +68,7 @@ class RoomListenerFanout final : public Room::Listener {
                             const RecordingOutcome& outcome) override;
     void on_layout_changed(Room& room, const RoomMix* mix) override;
     void on_mix_state(Room& room, bool running, const Status& error) override;
+    void on_stream_state(Room& room, const StreamInfo& stream) override;
 
   private:
     std::vector<Room::Listener*> listeners_;

@@ -3,6 +3,7 @@
 #include "grpc/grpc_status.hpp"
 #include "grpc/media_thread_call.hpp"
 #include "grpc/page_token.hpp"
+#include "grpc/request_checks.hpp"
 
 #include <fmt/format.h>
 
@@ -94,9 +95,8 @@ grpc::ServerUnaryReactor* RecordingService::StartRecording(grpc::CallbackServerC
         return reactor;
     }
     finish_on_media(api_.engine, reactor, [this, request, response]() -> Status {
-        if (request->room().empty() || !is_valid_name(request->room())) {
-            return invalid_argument(
-                fmt::format("room '{}' is not a valid room name", request->room()));
+        if (Status valid = check_room_name(request->room()); !valid) {
+            return valid;
         }
         auto wanted = recording_request(*request);
         if (!wanted) {

@@ -5,6 +5,7 @@
 #include "grpc/layout_proto.hpp"
 #include "grpc/media_thread_call.hpp"
 #include "grpc/page_token.hpp"
+#include "grpc/request_checks.hpp"
 #include "recording/manifest_store.hpp"
 
 #include <fmt/format.h>
@@ -92,16 +93,17 @@ Result<RoomConfig> room_config(const pb::Room& room) {
     return config;
 }
 
-Status check_room_name(const std::string& name, std::string_view field = "name") {
-    if (name.empty()) {
-        return invalid_argument(fmt::format("{} is required", field));
+// The room named by a request's `field`: kInvalidArgument for a bad name, kNotFound if absent.
+Result<RoomSummary> existing_room(const RoomRegistry& rooms, const std::string& name,
+                                  std::string_view field = "room") {
+    if (Status valid = check_room_name(name, field); !valid) {
+        return valid;
     }
-    if (!is_valid_name(name)) {
-        return invalid_argument(fmt::format(
-            "{} '{}' is invalid: use 1-64 letters, digits, '_', '-' or '.', not starting with '.'",
-            field, name));
+    auto summary = rooms.room_summary(name);
+    if (!summary) {
+        return not_found(fmt::format("no room '{}'", name));
     }
-    return Status::ok();
+    return std::move(summary).value();
 }
 
 } // namespace
@@ -140,12 +142,9 @@ grpc::ServerUnaryReactor* RoomService::SetLayout(grpc::CallbackServerContext* co
         return reactor;
     }
     finish_on_media(api_.engine, reactor, [this, request, response]() -> Status {
-        if (Status valid = check_room_name(request->room(), "room"); !valid) {
-            return valid;
-        }
-        auto summary = api_.rooms.room_summary(request->room());
+        auto summary = existing_room(api_.rooms, request->room());
         if (!summary) {
-            return not_found(fmt::format("no room '{}'", request->room()));
+            return summary.status();
         }
         auto layout = from_proto(request->layout(), summary->layout.canvas);
         if (!layout) {
@@ -173,12 +172,9 @@ grpc::ServerUnaryReactor* RoomService::UpdateLayout(grpc::CallbackServerContext*
         return reactor;
     }
     finish_on_media(api_.engine, reactor, [this, request, response]() -> Status {
-        if (Status valid = check_room_name(request->room(), "room"); !valid) {
-            return valid;
-        }
-        auto summary = api_.rooms.room_summary(request->room());
+        auto summary = existing_room(api_.rooms, request->room());
         if (!summary) {
-            return not_found(fmt::format("no room '{}'", request->room()));
+            return summary.status();
         }
         // What to change: the mask's paths, or (no mask) whatever is set in the request.
         const pb::Layout& wanted = request->layout();
@@ -266,12 +262,9 @@ grpc::ServerUnaryReactor* RoomService::GetRoom(grpc::CallbackServerContext* cont
         return reactor;
     }
     finish_on_media(api_.engine, reactor, [this, request, response]() -> Status {
-        if (Status valid = check_room_name(request->name()); !valid) {
-            return valid;
-        }
-        auto summary = api_.rooms.room_summary(request->name());
+        auto summary = existing_room(api_.rooms, request->name(), "name");
         if (!summary) {
-            return not_found(fmt::format("no room '{}'", request->name()));
+            return summary.status();
         }
         *response = to_proto(*summary);
         return Status::ok();
@@ -313,7 +306,7 @@ grpc::ServerUnaryReactor* RoomService::DeleteRoom(grpc::CallbackServerContext* c
         return reactor;
     }
     run_on_media(api_.engine, reactor, [this, request](Finish finish) {
-        if (Status valid = check_room_name(request->name()); !valid) {
+        if (Status valid = check_room_name(request->name(), "name"); !valid) {
             finish(valid);
             return;
         }

@@ -28,7 +28,8 @@ std::string join(const std::vector<std::string_view>& items) {
 } // namespace
 
 HttpServer::HttpServer(const ListenAddress& address, Engine& engine, RoomRegistry& rooms,
-                       RoomEventHub& hub, const ParticipantAuth& auth, GTlsCertificate* certificate)
+                       RoomEventHub& hub, const ParticipantAuth& auth,
+                       const std::filesystem::path& hls_root, GTlsCertificate* certificate)
     : address_(address),
       // The certificate can only be given at construction; null leaves the server plain.
       server_(GRef<SoupServer>::adopt(
@@ -39,6 +40,7 @@ HttpServer::HttpServer(const ListenAddress& address, Engine& engine, RoomRegistr
       whip_(engine, GRef<GMainContext>::adopt(g_main_context_ref_thread_default()).get(), rooms,
             auth),
       publish_page_("/publish", publish_page_html()), room_page_("/r", room_page_html()),
+      hls_(hls_root),
       sockets_(engine, GRef<GMainContext>::adopt(g_main_context_ref_thread_default()).get(), rooms,
                hub, auth),
       logger_(Logger("confd")) {
@@ -68,6 +70,9 @@ HttpServer::HttpServer(const ListenAddress& address, Engine& engine, RoomRegistr
     prefix_routes_.push_back({"/r/", [this](SoupServerMessage* message, std::string_view path) {
                                   room_page_.handle_below(message, path);
                               }});
+    prefix_routes_.push_back({"/hls/", [this](SoupServerMessage* message, std::string_view path) {
+                                  hls_.handle(message, path);
+                              }});
     // One catch-all handler: libsoup's own path handlers also match every path below theirs.
     soup_server_add_handler(server_.get(), nullptr, &HttpServer::on_request, this, nullptr);
     // The room protocol: the normal handler at /ws runs before the WebSocket handshake and
@@ -80,6 +85,7 @@ HttpServer::HttpServer(const ListenAddress& address, Engine& engine, RoomRegistr
 Result<std::unique_ptr<HttpServer>> HttpServer::start(const ListenAddress& address, Engine& engine,
                                                       RoomRegistry& rooms, RoomEventHub& hub,
                                                       const ParticipantAuth& auth,
+                                                      const std::filesystem::path& hls_root,
                                                       const TlsSettings& tls) {
     GRef<GTlsCertificate> certificate;
     if (tls.enabled()) {
@@ -93,7 +99,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const ListenAddress& addre
         }
     }
     std::unique_ptr<HttpServer> server(
-        new HttpServer(address, engine, rooms, hub, auth, certificate.get()));
+        new HttpServer(address, engine, rooms, hub, auth, hls_root, certificate.get()));
     server->https_ = tls.enabled();
     auto ip = GRef<GInetAddress>::adopt(g_inet_address_new_from_string(address.host.c_str()));
     if (!ip) {

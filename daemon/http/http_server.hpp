@@ -7,6 +7,7 @@
 #include "config/settings.hpp"
 #include "core/g_ref.hpp"
 #include "http/healthz_handler.hpp"
+#include "http/hls_handler.hpp"
 #include "http/room_event_hub.hpp"
 #include "http/room_socket_handler.hpp"
 #include "http/static_page_handler.hpp"
@@ -32,9 +33,11 @@ class HttpServer {
     // thread-default main context, which must be running for requests to be answered.
     // `rooms` (WHIP/WHEP sessions) lives on the media thread and outlives the server.
     // `hub` (the room protocol's events) likewise. With `tls` enabled it serves HTTPS only.
+    // HLS live streams are served from `hls_root` ({data_dir}/hls).
     static Result<std::unique_ptr<HttpServer>> start(const ListenAddress& address, Engine& engine,
                                                      RoomRegistry& rooms, RoomEventHub& hub,
                                                      const ParticipantAuth& auth,
+                                                     const std::filesystem::path& hls_root,
                                                      const TlsSettings& tls = {});
     ~HttpServer();
     HttpServer(const HttpServer&) = delete;
@@ -62,7 +65,8 @@ class HttpServer {
 
     // `certificate` (borrowed, may be null) makes the server HTTPS.
     HttpServer(const ListenAddress& address, Engine& engine, RoomRegistry& rooms, RoomEventHub& hub,
-               const ParticipantAuth& auth, GTlsCertificate* certificate);
+               const ParticipantAuth& auth, const std::filesystem::path& hls_root,
+               GTlsCertificate* certificate);
     static void on_socket_request(SoupServer* server, SoupServerMessage* message, const char* path,
                                   GHashTable* query, gpointer self) noexcept;
     static void on_socket(SoupServer* server, SoupServerMessage* message, const char* path,
@@ -77,6 +81,7 @@ class HttpServer {
     WhipHandler whip_;
     StaticPageHandler publish_page_;
     StaticPageHandler room_page_;
+    HlsHandler hls_;
     RoomSocketHandler sockets_;
     std::vector<Route> routes_;
     std::vector<PrefixRoute> prefix_routes_;

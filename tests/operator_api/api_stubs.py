@@ -30,6 +30,8 @@ from conf.v1 import recording_service_pb2_grpc  # noqa: E402
 from conf.v1 import room_pb2  # noqa: E402
 from conf.v1 import room_service_pb2  # noqa: E402
 from conf.v1 import room_service_pb2_grpc  # noqa: E402
+from conf.v1 import stream_service_pb2  # noqa: E402
+from conf.v1 import stream_service_pb2_grpc  # noqa: E402
 from grpc.health.v1 import health_pb2  # noqa: E402
 from grpc.health.v1 import health_pb2_grpc  # noqa: E402
 from grpc.reflection.v1alpha import reflection_pb2  # noqa: E402
@@ -39,7 +41,7 @@ __all__ = [
     "STUB_DIR", "State", "Stubs", "bearer",
     "event_service_pb2", "event_service_pb2_grpc", "recording_manifest_pb2",
     "recording_service_pb2", "recording_service_pb2_grpc", "room_pb2", "room_service_pb2",
-    "room_service_pb2_grpc", "health_pb2", "health_pb2_grpc", "reflection_pb2",
+    "room_service_pb2_grpc", "stream_service_pb2", "stream_service_pb2_grpc", "health_pb2", "health_pb2_grpc", "reflection_pb2",
     "reflection_pb2_grpc",
 ]
 
@@ -47,12 +49,13 @@ State = recording_manifest_pb2.RecordingManifest.State
 
 
 class Stubs:
-    """The three conf.v1 services on one channel, every call sent with one operator key."""
+    """The conf.v1 services on one channel, every call sent with one operator key."""
 
     def __init__(self, channel, key=None, timeout=10.0):
         self.rooms = room_service_pb2_grpc.RoomServiceStub(channel)
         self.recordings = recording_service_pb2_grpc.RecordingServiceStub(channel)
         self.events = event_service_pb2_grpc.EventServiceStub(channel)
+        self.streams = stream_service_pb2_grpc.StreamServiceStub(channel)
         self.metadata = bearer(key)
         self.timeout = timeout
 

@@ -27,7 +27,7 @@ import api_stubs
 CONFD_PATH = os.environ.get("CONFD_PATH", "")
 WHIP_CLIENT_PATH = os.environ.get("WHIP_CLIENT_PATH", "")
 
-ALL_SCOPES = ("rooms", "recordings", "tokens", "events")
+ALL_SCOPES = ("rooms", "recordings", "tokens", "events", "streams")
 
 _LISTENING = re.compile(r"^confd listening on (http://\S+/) \(grpc (\S+)\)$", re.MULTILINE)
 _PR_SET_PDEATHSIG = 1

@@ -10,6 +10,7 @@ from api_stubs import event_service_pb2 as event_api
 from api_stubs import recording_service_pb2 as recording_api
 from api_stubs import room_pb2
 from api_stubs import room_service_pb2 as room_api
+from api_stubs import stream_service_pb2 as stream_api
 from confd_process import ALL_SCOPES, ConfdTestMixin, hash_key, new_key
 from rpc_checks import expect_error, first_message
 
@@ -46,6 +47,8 @@ class OperatorAuthTest(ConfdTestMixin, unittest.TestCase):
                     extra_secrets)
         self.expect(code, api, api.recordings.ListRecordings,
                     recording_api.ListRecordingsRequest(), extra_secrets)
+        self.expect(code, api, api.streams.ListStreams, stream_api.ListStreamsRequest(),
+                    extra_secrets)
         expect_error(self, code, lambda: first_message(api.events.WatchEvents(
             event_api.WatchEventsRequest(), metadata=api.metadata, timeout=5)),
             secrets=[*self.confd.key_material(), *extra_secrets])
@@ -77,6 +80,10 @@ class OperatorAuthTest(ConfdTestMixin, unittest.TestCase):
                     room_api.ListRoomsRequest())
         self.expect(PERMISSION_DENIED, watcher, watcher.recordings.ListRecordings,
                     recording_api.ListRecordingsRequest())
+        # Pushing a room's picture to any RTMP server is a scope of its own.
+        rooms_only = self.stubs(self.confd.keys["rooms-only"])
+        self.expect(PERMISSION_DENIED, rooms_only, rooms_only.streams.StartStream,
+                    stream_api.StartStreamRequest(room="lobby", hls=stream_api.HlsTarget()))
         self.expect(grpc.StatusCode.NOT_FOUND, self.api, self.api.rooms.GetRoom,
                     room_api.GetRoomRequest(name="not-made"))
 

@@ -29,6 +29,7 @@ CONF_FREE_TRAITS(GstWebRTCSessionDescription, gst_webrtc_session_description_fre
 CONF_FREE_TRAITS(GKeyFile, g_key_file_free);
 CONF_FREE_TRAITS(GstDateTime, gst_date_time_unref);
 CONF_FREE_TRAITS(GDateTime, g_date_time_unref);
+CONF_FREE_TRAITS(GMappedFile, g_mapped_file_unref);
 #undef CONF_FREE_TRAITS
 
 template <typename T>

@@ -70,6 +70,7 @@ Room::Room(Engine::Impl& engine, RoomOptions options, Listener& listener)
 
 Room::~Room() {
     speaker_timer_.reset();
+    streams_.reset(); // it holds on to the mix
     for (auto& [id, member] : members_) {
         member.recording.reset(); // its subscriptions point at the member's tracks
     }
@@ -642,6 +643,31 @@ void Room::stop_mix(const Status& error) {
     logger_.info("the mix stops: {}", error ? "nothing uses it" : error.message());
     mix_.reset();
     listener_.on_mix_state(*this, false, error);
+}
+
+Result<StreamInfo> Room::start_stream(const std::string& id, const StreamRequest& request) {
+    CONF_ASSERT_MEDIA_THREAD(engine_);
+    if (!options_.streaming) {
+        return failed_precondition(fmt::format("room '{}' cannot stream", options_.name));
+    }
+    if (!streams_) {
+        streams_ = std::make_unique<RoomStreams>(
+            engine_, *this, *options_.streaming,
+            [this](const StreamInfo& stream) { listener_.on_stream_state(*this, stream); });
+    }
+    return streams_->start(id, request);
+}
+
+Result<StreamInfo> Room::stop_stream(const std::string& id) {
+    CONF_ASSERT_MEDIA_THREAD(engine_);
+    if (!streams_) {
+        return not_found(fmt::format("no stream {} in room '{}'", id, options_.name));
+    }
+    return streams_->stop(id);
+}
+
+std::vector<StreamInfo> Room::streams() const {
+    return streams_ ? streams_->list() : std::vector<StreamInfo>{};
 }
 
 Status Room::set_layout(Layout layout) {

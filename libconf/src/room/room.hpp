@@ -19,6 +19,7 @@
 #include "room/decoded_level_meter.hpp"
 #include "room/member_recording.hpp"
 #include "room/participant.hpp"
+#include "room/room_streams.hpp"
 #include "room/session_manifest.hpp"
 
 #include <optional>
@@ -99,6 +100,8 @@ struct RoomOptions {
     RoomMode mode = RoomMode::kSfu;
     // The mix's layout (its canvas fixed for the room), names, bitrates.
     RoomMixOptions mix;
+    // Live streams of the mix (HLS, RTMP); unset: the room cannot stream.
+    std::optional<RoomStreamsOptions> streaming;
 };
 
 class Room final : private Participant::Owner, private RoomMix::Listener {
@@ -136,6 +139,8 @@ class Room final : private Participant::Owner, private RoomMix::Listener {
         // The room's mix started (first claim) or stopped (last claim gone, or failed:
         // `error` says why).
         virtual void on_mix_state(Room& /*room*/, bool /*running*/, const Status& /*error*/) {}
+        // A live stream went live, is reconnecting, ended or failed.
+        virtual void on_stream_state(Room& /*room*/, const StreamInfo& /*stream*/) {}
     };
 
     // Keeps the room's mix running; the mix stops soon after the last claim goes. Move-only;
@@ -235,6 +240,12 @@ class Room final : private Participant::Owner, private RoomMix::Listener {
     // Locked, nobody moves in the mix's layout.
     void set_layout_locked(bool locked);
     const Layout& layout() const noexcept { return options_.mix.layout; }
+
+    // Live streams of the mix (see RoomStreams). kFailedPrecondition when the room cannot
+    // stream; kNotFound for an unknown id.
+    Result<StreamInfo> start_stream(const std::string& id, const StreamRequest& request);
+    Result<StreamInfo> stop_stream(const std::string& id);
+    std::vector<StreamInfo> streams() const;
     bool layout_locked() const noexcept { return options_.mix.locked; }
 
   private:
@@ -312,6 +323,7 @@ class Room final : private Participant::Owner, private RoomMix::Listener {
     DominantSpeaker speaker_;
     Timer speaker_timer_;
     std::unique_ptr<RoomMix> mix_;
+    std::unique_ptr<RoomStreams> streams_; // made with the first stream
     std::size_t mix_claims_ = 0;
     std::uint64_t joins_ = 0;
     bool setting_layout_ = false; // set_layout() reports the change itself

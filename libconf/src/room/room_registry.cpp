@@ -88,6 +88,7 @@ RoomRegistry::Entry& RoomRegistry::make_entry(const std::string& room, const Roo
     options.mix = options_.mix;
     options.mix.layout = *entry.config.layout;
     options.mix.locked = entry.config.layout_locked;
+    options.streaming = options_.streaming;
     Room::Listener& listener = options_.room_listener ? *options_.room_listener : no_listener_;
     entry.room = std::make_unique<Room>(engine_, options, listener);
     logger_.info("room '{}' created{}", room, managed ? " by an operator" : "");
@@ -207,6 +208,59 @@ std::optional<RoomSummary> RoomRegistry::room_summary(const std::string& room) c
                        entry.room->layout_locked(),
                        mix != nullptr,
                        mix != nullptr ? mix->assignments() : std::vector<Assignment>{}};
+}
+
+Result<StreamInfo> RoomRegistry::start_stream(const std::string& room,
+                                              const StreamRequest& request) {
+    CONF_ASSERT_MEDIA_THREAD(engine_);
+    if (!options_.streaming || options_.max_streams == 0) {
+        return failed_precondition("live streaming is off on this server (streams.max_streams)");
+    }
+    auto r = rooms_.find(room);
+    if (r == rooms_.end() || !r->second.deleted.empty()) {
+        return not_found(fmt::format("no room '{}'", room));
+    }
+    if (shutting_down_) {
+        return unavailable("the server is shutting down");
+    }
+    std::size_t total = 0;
+    for (const auto& [name, entry] : rooms_) {
+        total += entry.room->streams().size();
+    }
+    if (total >= options_.max_streams) {
+        return resource_exhausted(
+            fmt::format("the server streams {} already (streams.max_streams)", total));
+    }
+    if (r->second.room->streams().size() >= options_.max_streams_per_room) {
+        return resource_exhausted(fmt::format("room '{}' streams {} already (streams.max_per_room)",
+                                              room, options_.max_streams_per_room));
+    }
+    return r->second.room->start_stream(new_session_id(), request);
+}
+
+Result<StreamInfo> RoomRegistry::stop_stream(const std::string& id) {
+    CONF_ASSERT_MEDIA_THREAD(engine_);
+    for (auto& [name, entry] : rooms_) {
+        for (const StreamInfo& stream : entry.room->streams()) {
+            if (stream.id == id) {
+                return entry.room->stop_stream(id);
+            }
+        }
+    }
+    return not_found(fmt::format("no stream '{}'", id));
+}
+
+std::vector<std::pair<std::string, StreamInfo>>
+RoomRegistry::streams(const std::string& room) const {
+    std::vector<std::pair<std::string, StreamInfo>> out;
+    for (const auto& [name, entry] : rooms_) {
+        if (room.empty() || room == name) {
+            for (StreamInfo& stream : entry.room->streams()) {
+                out.emplace_back(name, std::move(stream));
+            }
+        }
+    }
+    return out;
 }
 
 Status RoomRegistry::set_layout(const std::string& room, Layout layout) {

@@ -84,6 +84,10 @@ struct RoomRegistryOptions {
     RoomMixOptions mix;
     // The mode of rooms made by a first join.
     RoomMode default_mode = RoomMode::kHybrid;
+    // Live streams of rooms' mixes; unset: no room streams.
+    std::optional<RoomStreamsOptions> streaming;
+    std::uint32_t max_streams = 8;          // all rooms together
+    std::uint32_t max_streams_per_room = 2; // one room
     std::uint32_t max_rooms = 100;
     // A join or publish into a room nobody created makes it; else kNotFound.
     bool auto_create = true;
@@ -128,6 +132,13 @@ class RoomRegistry final : private PublisherSession::Owner, private ViewerSessio
     // video, mixed audio), which runs while the viewer does; kNotFound for no such room.
     void view(const std::string& room, const std::string& publisher, const std::string& offer,
               SessionCallback done);
+    // A live stream of the room's mix; kNotFound for no such room, kResourceExhausted at
+    // max_streams or max_streams_per_room, kFailedPrecondition when streaming is off.
+    Result<StreamInfo> start_stream(const std::string& room, const StreamRequest& request);
+    // kNotFound when no room has stream `id`.
+    Result<StreamInfo> stop_stream(const std::string& id);
+    // The streams of `room`, or of every room when empty, with their rooms.
+    std::vector<std::pair<std::string, StreamInfo>> streams(const std::string& room) const;
     // The room's mix layout (see Room::set_layout); kNotFound for no such room.
     Status set_layout(const std::string& room, Layout layout);
     Status set_layout_locked(const std::string& room, bool locked);
