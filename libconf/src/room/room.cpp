@@ -251,8 +251,9 @@ void Room::subscribe_to_mix(Member& member) {
         return;
     }
     (void)member.participant->subscribe(std::string(kMixMemberId), mix_->video());
-    // Until its own voice is in the mix it hears nothing: the full mix would play its voice
-    // back to it, a late echo.
+    // Until its own voice is an input it waits: the only mix there is then is the shared full
+    // one, which carries its voice (a late echo) as soon as that arrives, and moving to its
+    // own output afterwards would cost an m-line (webrtcbin 1.22 cannot reuse one).
     const bool voice_expected = member.participant->publishes(MediaKind::kAudio);
     const bool has_voice = mix_->has_voice(member.id);
     if (voice_expected && !has_voice) {
