@@ -361,6 +361,14 @@ bool contains(const std::string& text, std::string_view part) {
     return text.find(part) != std::string::npos;
 }
 
+// nginx has closed the recording: the publisher's stream was deleted. Not just any
+// deleteStream: the support's readiness probe connects and leaves one at startup.
+bool publish_ended(const std::string& nginx_log) {
+    std::size_t published = nginx_log.rfind("publish: name=");
+    return published != std::string::npos &&
+           nginx_log.find("deleteStream", published) != std::string::npos;
+}
+
 } // namespace
 
 TEST_CASE("HLS: a live playlist of H.264 and AAC segments that advances and deletes old ones",
@@ -499,7 +507,7 @@ TEST_CASE("RTMP: a push joining a running stream reaches nginx, which records H.
         std::chrono::duration<double>(std::chrono::steady_clock::now() - pushed_from).count();
 
     // nginx closes the recording when the publisher goes.
-    REQUIRE(eventually([&] { return contains(nginx.error_log(), "deleteStream"); }, 10s));
+    REQUIRE(eventually([&] { return publish_ended(nginx.error_log()); }, 10s));
     conf::test::ProbedFile probed = conf::test::ffprobe(recording);
     INFO(probed.error << "\nnginx:\n" << nginx.error_log());
     REQUIRE(probed.ok);
@@ -614,7 +622,7 @@ TEST_CASE("RTMP: with reconnect attempts, a push waits for its server to come up
     REQUIRE(outputs.size() == 1);
     CHECK(!outputs[0].reconnecting);
     REQUIRE(f.remove("late").is_ok());
-    REQUIRE(eventually([&] { return contains(nginx.error_log(), "deleteStream"); }, 10s));
+    REQUIRE(eventually([&] { return publish_ended(nginx.error_log()); }, 10s));
     conf::test::ProbedFile probed = conf::test::ffprobe(recording);
     INFO(probed.error);
     REQUIRE(probed.ok);
