@@ -14,10 +14,11 @@ std::string_view to_string(MediaKind kind) noexcept {
 namespace {
 
 constexpr std::array kCodecs = {
-    Codec{"VP8", MediaKind::kVideo, 90000, 0, "rtpvp8depay", "", "rtpvp8pay"},
-    Codec{"VP9", MediaKind::kVideo, 90000, 0, "rtpvp9depay", "", "rtpvp9pay"},
-    Codec{"H264", MediaKind::kVideo, 90000, 0, "rtph264depay", "h264parse", "rtph264pay"},
-    Codec{"OPUS", MediaKind::kAudio, 48000, 2, "rtpopusdepay", "", "rtpopuspay"},
+    Codec{"VP8", MediaKind::kVideo, 90000, 0, "rtpvp8depay", "", "rtpvp8pay", "vp8dec"},
+    Codec{"VP9", MediaKind::kVideo, 90000, 0, "rtpvp9depay", "", "rtpvp9pay", "vp9dec"},
+    Codec{"H264", MediaKind::kVideo, 90000, 0, "rtph264depay", "h264parse", "rtph264pay",
+          "avdec_h264"},
+    Codec{"OPUS", MediaKind::kAudio, 48000, 2, "rtpopusdepay", "", "rtpopuspay", "opusdec"},
 };
 
 bool iequals(std::string_view a, std::string_view b) {

@@ -21,6 +21,7 @@ struct Codec {
     std::string_view depayloader; // GStreamer element names
     std::string_view parser;      // "" when the depayloader's output needs no parser
     std::string_view payloader;
+    std::string_view decoder; // for the MCU side (mixing, live streams); never autoplugged
 };
 
 // Every codec the allowlist accepts: VP8, VP9, H264, OPUS.

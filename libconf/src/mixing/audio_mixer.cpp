@@ -1,5 +1,7 @@
 #include "mixing/audio_mixer.hpp"
 
+#include "webrtc/appsrc_feed.hpp"
+
 #include "codec/codec.hpp"
 #include "core/g_unique.hpp"
 #include "core/signal_connection.hpp"
@@ -93,28 +95,6 @@ GRef<GstObject> branch_of(GstObject* object) {
     }
     return {};
 }
-
-// Feeds one member's RTP into its input branch: PTS from the absolute clock to this
-// pipeline's running time, as the recorder does. Never blocks: the appsrc leaks.
-class InputFeed final : public RtpSink {
-  public:
-    InputFeed(GRef<GstElement> appsrc, GstClockTime base_time)
-        : appsrc_(std::move(appsrc)), base_time_(base_time) {}
-    void push_rtp(GstBuffer* rtp) override {
-        GstClockTime absolute = GST_BUFFER_PTS(rtp);
-        if (!GST_CLOCK_TIME_IS_VALID(absolute) || absolute < base_time_) {
-            return;
-        }
-        auto copy = GRef<GstBuffer>::adopt(gst_buffer_copy(rtp)); // shares the payload
-        GST_BUFFER_PTS(copy.get()) = absolute - base_time_;
-        GST_BUFFER_DTS(copy.get()) = GST_CLOCK_TIME_NONE;
-        gst_app_src_push_buffer(GST_APP_SRC(appsrc_.get()), copy.release());
-    }
-
-  private:
-    GRef<GstElement> appsrc_;
-    const GstClockTime base_time_;
-};
 
 // The tick's state, touched only by its streaming thread.
 struct Tick {
@@ -377,7 +357,7 @@ Status AudioMixer::add_input(const std::string& member_id, ReceivedTrack& track)
     }
     GstClockTime base_time = gst_element_get_base_time(GST_ELEMENT(pipeline_->get()));
     branch->subscription =
-        track.subscribe(std::make_shared<InputFeed>(std::move(appsrc), base_time));
+        track.subscribe(std::make_shared<AppsrcFeed>(std::move(appsrc), base_time));
     logger_.info("mixing {} (track {})", member_id, track.id());
     inputs_.emplace(member_id, std::move(branch));
     return Status::ok();

@@ -1,5 +1,7 @@
 #include "mixing/video_compositor.hpp"
 
+#include "webrtc/appsrc_feed.hpp"
+
 #include "core/g_unique.hpp"
 
 #include <fmt/format.h>
@@ -19,22 +21,6 @@ constexpr guint64 kMaxInputQueueBytes = guint64{512} * 1024;
 constexpr std::string_view kInputPrefix = "input-";
 
 // Decoders per codec, named explicitly like the rest of the codec table.
-std::string_view decoder_for(const Codec& codec) {
-    if (codec.name == "VP8") {
-        return "vp8dec";
-    }
-    if (codec.name == "VP9") {
-        return "vp9dec";
-    }
-    if (codec.name == "H264") {
-        return "avdec_h264";
-    }
-    return {};
-}
-
-bool has_property(GstElement* element, const char* property) {
-    return g_object_class_find_property(G_OBJECT_GET_CLASS(element), property) != nullptr;
-}
 
 guint64 to_ns(std::chrono::milliseconds ms) {
     return static_cast<guint64>(ms.count()) * GST_MSECOND;
@@ -253,7 +239,7 @@ VideoCompositor::~VideoCompositor() {
 Result<std::unique_ptr<VideoCompositor::Input>>
 VideoCompositor::build_input(const std::string& member_id, ReceivedTrack& track,
                              const std::string& label_text) {
-    std::string_view decoder = decoder_for(track.codec());
+    std::string_view decoder = track.codec().decoder;
     if (decoder.empty()) {
         return Status(StatusCode::kUnimplemented,
                       fmt::format("no decoder for {}", track.codec().name));

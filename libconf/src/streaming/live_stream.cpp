@@ -1,5 +1,7 @@
 #include "streaming/live_stream.hpp"
 
+#include "webrtc/appsrc_feed.hpp"
+
 #include "core/g_unique.hpp"
 #include "streaming/output_gate.hpp"
 
@@ -23,46 +25,6 @@ constexpr std::string_view kOutputPrefix = "out-";
 // ~4 s of 128 kbps Opus.
 constexpr guint64 kMaxVideoInputBytes = guint64{1024} * 1024;
 constexpr guint64 kMaxAudioInputBytes = guint64{64} * 1024;
-
-std::string_view decoder_for(const Codec& codec) {
-    if (codec.name == "VP8") {
-        return "vp8dec";
-    }
-    if (codec.name == "VP9") {
-        return "vp9dec";
-    }
-    if (codec.name == "H264") {
-        return "avdec_h264";
-    }
-    return {};
-}
-
-bool has_property(GstElement* element, const char* property) {
-    return g_object_class_find_property(G_OBJECT_GET_CLASS(element), property) != nullptr;
-}
-
-// Feeds a track's RTP into an appsrc: PTS from the absolute clock to this pipeline's running
-// time, as the audio mixer and the recorder do, so audio and video keep the timing their
-// sources gave them. Never blocks: the appsrc drops its oldest packets when full.
-class InputFeed final : public RtpSink {
-  public:
-    InputFeed(GRef<GstElement> appsrc, GstClockTime base_time)
-        : appsrc_(std::move(appsrc)), base_time_(base_time) {}
-    void push_rtp(GstBuffer* rtp) override {
-        GstClockTime absolute = GST_BUFFER_PTS(rtp);
-        if (!GST_CLOCK_TIME_IS_VALID(absolute) || absolute < base_time_) {
-            return;
-        }
-        auto copy = GRef<GstBuffer>::adopt(gst_buffer_copy(rtp)); // shares the payload
-        GST_BUFFER_PTS(copy.get()) = absolute - base_time_;
-        GST_BUFFER_DTS(copy.get()) = GST_CLOCK_TIME_NONE;
-        gst_app_src_push_buffer(GST_APP_SRC(appsrc_.get()), copy.release());
-    }
-
-  private:
-    GRef<GstElement> appsrc_;
-    const GstClockTime base_time_;
-};
 
 // The name of the pipeline's child that holds `object` ("" if none: the pipeline itself).
 std::string top_level_name(GstObject* object, GstElement* pipeline) {
@@ -190,7 +152,7 @@ Result<std::unique_ptr<LiveStream>> LiveStream::create(Engine::Impl& engine,
     if (Status valid = validate(options); !valid) {
         return valid;
     }
-    if (video.kind() != MediaKind::kVideo || decoder_for(video.codec()).empty()) {
+    if (video.kind() != MediaKind::kVideo || video.codec().decoder.empty()) {
         return invalid_argument(fmt::format("live stream {}: track {} ({}) is not VP8, VP9 or "
                                             "H.264 video",
                                             options.name, video.id(), video.codec().name));
@@ -240,7 +202,7 @@ Status LiveStream::build(ReceivedTrack& video, ReceivedTrack& audio) {
                     "! audio/mpeg,mpegversion=4,stream-format=raw "
                     "! tee name=audio-tee allow-not-linked=true",
                     kMaxVideoInputBytes, o.input_latency.count(), video.codec().depayloader, parser,
-                    decoder_for(video.codec()), o.fps, size, o.speed_preset, o.video_bitrate_kbps,
+                    video.codec().decoder, o.fps, size, o.speed_preset, o.video_bitrate_kbps,
                     keyframe_distance, o.encoder_threads, kMaxAudioInputBytes,
                     o.input_latency.count(), o.audio_channels, o.audio_bitrate);
     auto pipeline = Pipeline::parse(engine_, "live-" + o.name, description);
@@ -298,9 +260,9 @@ Status LiveStream::build(ReceivedTrack& video, ReceivedTrack& audio) {
     }
     GstClockTime base_time = gst_element_get_base_time(GST_ELEMENT(pipeline_->get()));
     video_link_->subscription =
-        video.subscribe(std::make_shared<InputFeed>(std::move(video_src), base_time));
+        video.subscribe(std::make_shared<AppsrcFeed>(std::move(video_src), base_time));
     audio_link_->subscription =
-        audio.subscribe(std::make_shared<InputFeed>(std::move(audio_src), base_time));
+        audio.subscribe(std::make_shared<AppsrcFeed>(std::move(audio_src), base_time));
     video_link_->request_keyframe(); // decoding starts at a keyframe
     logger_.info("encoding {} ({}) and {} ({}): H.264 {}@{} {} kbps {}, keyframe every {} ms; "
                  "AAC {} ch {} bps",
