@@ -106,6 +106,13 @@ Result<RoomSummary> existing_room(const RoomRegistry& rooms, const std::string& 
     return std::move(summary).value();
 }
 
+// Which fields of a layout a request changes.
+struct LayoutFields {
+    bool name = false;
+    bool regions = false;
+    bool locked = false;
+};
+
 } // namespace
 
 ::conf::v1::Room to_proto(const RoomSummary& summary) {
@@ -134,6 +141,46 @@ Result<RoomSummary> existing_room(const RoomRegistry& rooms, const std::string& 
     return room;
 }
 
+namespace {
+
+// Applies `fields` of `wanted` to the room's layout (the others stay as they are) and answers
+// with the room.
+Status change_layout(RoomRegistry& rooms, const std::string& room, const pb::Layout& wanted,
+                     const LayoutFields& fields, pb::Room& response) {
+    auto summary = existing_room(rooms, room);
+    if (!summary) {
+        return summary.status();
+    }
+    if (fields.name || fields.regions) {
+        pb::Layout merged = ::conf::daemon::to_proto(summary->layout, summary->layout_locked);
+        if (fields.name) {
+            merged.set_name(wanted.name());
+            if (!fields.regions && builtin_layout(wanted.name())) {
+                merged.clear_regions(); // a built-in layout places tiles itself
+            }
+        }
+        if (fields.regions) {
+            *merged.mutable_regions() = wanted.regions();
+        }
+        auto layout = from_proto(merged, summary->layout.canvas);
+        if (!layout) {
+            return layout.status().with_context("layout");
+        }
+        if (Status set = rooms.set_layout(room, std::move(layout).value()); !set) {
+            return set;
+        }
+    }
+    if (fields.locked) {
+        if (Status set = rooms.set_layout_locked(room, wanted.locked()); !set) {
+            return set;
+        }
+    }
+    response = ::conf::daemon::to_proto(*rooms.room_summary(room));
+    return Status::ok();
+}
+
+} // namespace
+
 grpc::ServerUnaryReactor* RoomService::SetLayout(grpc::CallbackServerContext* context,
                                                  const pb::SetLayoutRequest* request,
                                                  ::conf::v1::Room* response) {
@@ -142,24 +189,9 @@ grpc::ServerUnaryReactor* RoomService::SetLayout(grpc::CallbackServerContext* co
         return reactor;
     }
     finish_on_media(api_.engine, reactor, [this, request, response]() -> Status {
-        auto summary = existing_room(api_.rooms, request->room());
-        if (!summary) {
-            return summary.status();
-        }
-        auto layout = from_proto(request->layout(), summary->layout.canvas);
-        if (!layout) {
-            return layout.status().with_context("layout");
-        }
-        if (Status set = api_.rooms.set_layout(request->room(), std::move(layout).value()); !set) {
-            return set;
-        }
-        if (Status locked =
-                api_.rooms.set_layout_locked(request->room(), request->layout().locked());
-            !locked) {
-            return locked;
-        }
-        *response = to_proto(*api_.rooms.room_summary(request->room()));
-        return Status::ok();
+        // A replacement is an update of every field.
+        return change_layout(api_.rooms, request->room(), request->layout(),
+                             {.name = true, .regions = true, .locked = true}, *response);
     });
     return reactor;
 }
@@ -172,59 +204,25 @@ grpc::ServerUnaryReactor* RoomService::UpdateLayout(grpc::CallbackServerContext*
         return reactor;
     }
     finish_on_media(api_.engine, reactor, [this, request, response]() -> Status {
-        auto summary = existing_room(api_.rooms, request->room());
-        if (!summary) {
-            return summary.status();
-        }
         // What to change: the mask's paths, or (no mask) whatever is set in the request.
         const pb::Layout& wanted = request->layout();
-        bool name = false;
-        bool regions = false;
-        bool locked = false;
+        LayoutFields fields;
         if (request->update_mask().paths_size() == 0) {
-            name = !wanted.name().empty();
-            regions = wanted.regions_size() != 0;
-            locked = true;
+            fields = {!wanted.name().empty(), wanted.regions_size() != 0, true};
         }
         for (const std::string& path : request->update_mask().paths()) {
             if (path == "name") {
-                name = true;
+                fields.name = true;
             } else if (path == "regions") {
-                regions = true;
+                fields.regions = true;
             } else if (path == "locked") {
-                locked = true;
+                fields.locked = true;
             } else {
                 return invalid_argument(fmt::format(
                     "update_mask path '{}' is not a layout field (name, regions, locked)", path));
             }
         }
-        if (name || regions) {
-            pb::Layout merged = to_proto(summary->layout, summary->layout_locked);
-            if (name) {
-                merged.set_name(wanted.name());
-                if (!regions && builtin_layout(wanted.name())) {
-                    merged.clear_regions(); // a built-in layout places tiles itself
-                }
-            }
-            if (regions) {
-                *merged.mutable_regions() = wanted.regions();
-            }
-            auto layout = from_proto(merged, summary->layout.canvas);
-            if (!layout) {
-                return layout.status().with_context("layout");
-            }
-            if (Status set = api_.rooms.set_layout(request->room(), std::move(layout).value());
-                !set) {
-                return set;
-            }
-        }
-        if (locked) {
-            if (Status set = api_.rooms.set_layout_locked(request->room(), wanted.locked()); !set) {
-                return set;
-            }
-        }
-        *response = to_proto(*api_.rooms.room_summary(request->room()));
-        return Status::ok();
+        return change_layout(api_.rooms, request->room(), wanted, fields, *response);
     });
     return reactor;
 }

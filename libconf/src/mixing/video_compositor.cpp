@@ -55,25 +55,13 @@ class VideoCompositor::Feed final : public RtpSink {
     GRef<GstClock> clock_;
 };
 
-// The subscription to the source, shared with the keyframe probe's streaming thread.
-struct VideoCompositor::Link {
-    void request_keyframe() {
-        std::lock_guard lock(mutex);
-        subscription.request_keyframe();
-    }
-    void reset() {
-        std::lock_guard lock(mutex);
-        subscription.reset();
-    }
-    std::mutex mutex;
-    ReceivedTrack::Subscription subscription; // under `mutex`
-};
-
 struct VideoCompositor::Input {
     std::string member_id;
     GRef<GstElement> bin;        // "input-<member>"
     GRef<GstPad> compositor_pad; // the compositor's request pad, released by release()
-    std::shared_ptr<Link> link = std::make_shared<Link>();
+    // The subscription to the source, shared with the keyframe probe's streaming thread.
+    std::shared_ptr<ReceivedTrack::SharedSubscription> link =
+        std::make_shared<ReceivedTrack::SharedSubscription>();
     ProbeConnection keyframe_probe;
     ProbeConnection latency_probe;   // on the bin's ghost src pad
     std::optional<Assignment> shown; // what the pad shows now; nullopt while hidden
@@ -359,8 +347,8 @@ VideoCompositor::build_input(const std::string& member_id, ReceivedTrack& track,
         release(*input);
         return internal_error(fmt::format("the input for {} cannot start", member_id));
     }
-    input->link->subscription = track.subscribe(std::make_shared<Feed>(
-        std::move(appsrc), GRef<GstElement>::ref(GST_ELEMENT(pipeline_->get())), clock_));
+    input->link->set(track.subscribe(std::make_shared<Feed>(
+        std::move(appsrc), GRef<GstElement>::ref(GST_ELEMENT(pipeline_->get())), clock_)));
     // Decoding starts at a keyframe.
     input->link->request_keyframe();
     return input;

@@ -114,7 +114,6 @@ class VideoCompositor final : private Pipeline::Listener {
   private:
     struct Input;
     class Feed;
-    struct Link;
 
     VideoCompositor(Engine::Impl& engine, VideoCompositorOptions options, Listener* listener);
     Status build();

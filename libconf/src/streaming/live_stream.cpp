@@ -87,20 +87,6 @@ std::string_view to_string(OutputKind kind) noexcept {
     return kind == OutputKind::kHls ? "HLS" : "RTMP";
 }
 
-// The subscription to an input, shared with the keyframe probe's streaming thread.
-struct LiveStream::Link {
-    void request_keyframe() {
-        std::lock_guard lock(mutex);
-        subscription.request_keyframe();
-    }
-    void reset() {
-        std::lock_guard lock(mutex);
-        subscription.reset();
-    }
-    std::mutex mutex;
-    ReceivedTrack::Subscription subscription; // under `mutex`
-};
-
 // One output's bin while it hangs on the tees.
 struct LiveStream::Branch {
     OutputBin out;
@@ -142,7 +128,8 @@ struct LiveStream::Draining {
 LiveStream::LiveStream(Engine::Impl& engine, LiveStreamOptions options, Listener* listener)
     : engine_(engine), options_(std::move(options)), listener_(listener),
       logger_(Logger("streaming").with("stream", options_.name)),
-      video_link_(std::make_shared<Link>()), audio_link_(std::make_shared<Link>()) {}
+      video_link_(std::make_shared<ReceivedTrack::SharedSubscription>()),
+      audio_link_(std::make_shared<ReceivedTrack::SharedSubscription>()) {}
 
 Result<std::unique_ptr<LiveStream>> LiveStream::create(Engine::Impl& engine,
                                                        LiveStreamOptions options,
@@ -259,10 +246,10 @@ Status LiveStream::build(ReceivedTrack& video, ReceivedTrack& audio) {
         return started;
     }
     GstClockTime base_time = gst_element_get_base_time(GST_ELEMENT(pipeline_->get()));
-    video_link_->subscription =
-        video.subscribe(std::make_shared<AppsrcFeed>(std::move(video_src), base_time));
-    audio_link_->subscription =
-        audio.subscribe(std::make_shared<AppsrcFeed>(std::move(audio_src), base_time));
+    video_link_->set(
+        video.subscribe(std::make_shared<AppsrcFeed>(std::move(video_src), base_time)));
+    audio_link_->set(
+        audio.subscribe(std::make_shared<AppsrcFeed>(std::move(audio_src), base_time)));
     video_link_->request_keyframe(); // decoding starts at a keyframe
     logger_.info("encoding {} ({}) and {} ({}): H.264 {}@{} {} kbps {}, keyframe every {} ms; "
                  "AAC {} ch {} bps",

@@ -104,7 +104,6 @@ class LiveStream final : private Pipeline::Listener {
     GstBin* bin() const noexcept { return pipeline_->bin(); }
 
   private:
-    struct Link;
     struct Branch;
     struct Output;
     struct Draining;
@@ -136,8 +135,9 @@ class LiveStream final : private Pipeline::Listener {
     GRef<GstElement> encoder_;
     GRef<GstElement> video_tee_;
     GRef<GstElement> audio_tee_;
-    std::shared_ptr<Link> video_link_;
-    std::shared_ptr<Link> audio_link_;
+    // The subscriptions to the inputs, shared with the keyframe probe's streaming thread.
+    std::shared_ptr<ReceivedTrack::SharedSubscription> video_link_;
+    std::shared_ptr<ReceivedTrack::SharedSubscription> audio_link_;
     ProbeConnection keyframe_probe_;
     ProbeConnection cadence_probe_;
     // The running time of the latest keyframe the cadence asked for (streaming threads).

@@ -81,6 +81,27 @@ class ReceivedTrack {
 
     // A new subscriber usually wants a keyframe too: see Subscription::request_keyframe().
     [[nodiscard]] Subscription subscribe(std::shared_ptr<RtpSink> sink);
+    // A Subscription that one thread replaces or resets while another asks for keyframes
+    // through it (a decoder's keyframe requests, caught on a streaming thread).
+    class SharedSubscription {
+      public:
+        void set(Subscription subscription) {
+            std::lock_guard lock(mutex_);
+            subscription_ = std::move(subscription);
+        }
+        void request_keyframe() {
+            std::lock_guard lock(mutex_);
+            subscription_.request_keyframe();
+        }
+        void reset() {
+            std::lock_guard lock(mutex_);
+            subscription_.reset();
+        }
+
+      private:
+        std::mutex mutex_;
+        Subscription subscription_; // under `mutex_`
+    };
     // Asks the sender for a keyframe (PLI/FIR through webrtcbin's RTCP), rate-limited.
     void request_keyframe() { fan_out_->request_keyframe(); }
     // Called (on whatever thread asked) each time a keyframe request goes to the sender.
