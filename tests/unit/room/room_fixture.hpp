@@ -67,6 +67,8 @@ struct Client : conf::Signaller {
     Engine::Impl* engine = nullptr;
     std::unique_ptr<conf::test::WebRtcPublisher> peer;
     conf::Participant* participant = nullptr;
+    Room* room = nullptr; // where `participant` is, to check it still is
+    std::string id;
     std::uint32_t revision = 0;
     std::vector<conf::MediaSlot> slots; // of the latest offer
     std::vector<conf::Status> errors;
@@ -120,7 +122,9 @@ struct Client : conf::Signaller {
 
     void to_participant(std::function<void(conf::Participant&)> fn) {
         (void)engine->post([this, a = std::weak_ptr<int>(alive), fn] {
-            if (!a.expired() && participant != nullptr) {
+            // The room frees a participant it removed once its peer is down, while this
+            // client's peer may still be answering: reach it only while the room has it.
+            if (!a.expired() && participant != nullptr && room->participant(id) == participant) {
                 fn(*participant);
             }
         });
@@ -176,6 +180,8 @@ struct Fixture {
                         return joined.status();
                     }
                     client->participant = *joined;
+                    client->room = room.get();
+                    client->id = id;
                     client->peer->start(client->back);
                     return conf::Status::ok();
                 }).is_ok());
