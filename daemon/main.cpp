@@ -3,6 +3,7 @@
 #include "app/daemon.hpp"
 #include "app/exit_code.hpp"
 #include "app/logging.hpp"
+#include "app/plugin_setup.hpp"
 #include "auth/operator_keys.hpp"
 #include "auth/primitives.hpp"
 #include "cli/cli_options.hpp"
@@ -26,6 +27,7 @@
 namespace {
 
 using namespace conf::daemon;
+using conf::PluginLoadReport;
 
 // One "config error: ..." line per problem.
 void print_config_errors(const conf::Status& status) {
@@ -103,6 +105,13 @@ int confd_main(int argc, char** argv) {
         return kExitFailure;
     }
     setup_logging(settings->log_level);
+    if (cli->list_plugins) {
+        PluginLoadReport report = conf::load_plugins(plugin_directories(settings->plugins));
+        fmt::print("{}", describe_plugins(report));
+        return std::fflush(stdout) == 0 ? kExitOk : kExitFailure;
+    }
+    // Before the engine: every codec a room may offer is known when the first offer is made.
+    load_configured_plugins(settings->plugins);
     // A client that hangs up must not kill the server with SIGPIPE.
     std::signal(SIGPIPE, SIG_IGN);
 

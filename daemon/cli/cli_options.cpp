@@ -28,6 +28,7 @@ Result<CliOptions> parse_cli(int argc, char** argv) {
     gboolean print_default_config = FALSE;
     gboolean hash_key = FALSE;
     gboolean generate_key = FALSE;
+    gboolean list_plugins = FALSE;
     GUnique<gchar> config_file;
     GUnique<gchar> http;
     GUnique<gchar> grpc;
@@ -60,6 +61,10 @@ Result<CliOptions> parse_cli(int argc, char** argv) {
          nullptr},
         {"generate-key", 0, 0, G_OPTION_ARG_NONE, &generate_key,
          "Print a new random operator key (line 1) and its hash (line 2) and exit", nullptr},
+        {"list-plugins", 0, 0, G_OPTION_ARG_NONE, &list_plugins,
+         "Load the configured plugins, print what loaded or was refused and every codec and "
+         "encoder, and exit",
+         nullptr},
         {"version", 'V', 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", nullptr},
         {"help", 'h', 0, G_OPTION_ARG_NONE, &help, "Show this help and exit", nullptr},
         {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr}, // G_OPTION_ENTRY_NULL
@@ -86,6 +91,7 @@ Result<CliOptions> parse_cli(int argc, char** argv) {
     options.print_default_config = print_default_config;
     options.hash_key = hash_key;
     options.generate_key = generate_key;
+    options.list_plugins = list_plugins;
     if (config_file) {
         options.config_file = std::filesystem::path(config_file.get());
     }

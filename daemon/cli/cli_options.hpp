@@ -19,6 +19,8 @@ struct CliOptions {
     bool hash_key = false;
     // --generate-key: a new operator key and its hash.
     bool generate_key = false;
+    // --list-plugins: load the configured plugins, print them and every codec, and exit.
+    bool list_plugins = false;
     std::optional<std::filesystem::path> config_file;
     // --http, --grpc, --data-dir and --profile as a partial Config, so they merge over the file
     // like any other layer (defaults < file < flags).

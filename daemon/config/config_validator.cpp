@@ -304,6 +304,13 @@ Result<Settings> validate_config(const ::confd::v1::Config& config) {
     }
     check_mixing(config.mixing(), rooms.mix, problems);
     check_streams(config.streams(), settings.streams, problems);
+    settings.plugins.load_installed = config.plugins().load_installed();
+    for (const std::string& directory : config.plugins().directories()) {
+        if (directory.empty()) {
+            problems.add("plugins.directories", "an entry is empty");
+        }
+        settings.plugins.directories.emplace_back(directory);
+    }
     settings.event_replay_buffer = config.events().replay_buffer();
     if (settings.event_replay_buffer < 100 || settings.event_replay_buffer > 1000000) {
         problems.add("events.replay_buffer",

@@ -46,6 +46,11 @@ struct StreamsSettings {
     std::uint32_t video_bitrate_kbps = 2500;
 };
 
+struct PluginSettings {
+    bool load_installed = true;
+    std::vector<std::filesystem::path> directories;
+};
+
 struct Settings {
     ListenAddress http;
     ListenAddress grpc;
@@ -60,6 +65,7 @@ struct Settings {
     TlsSettings tls;
     std::uint32_t event_replay_buffer = 10000;
     StreamsSettings streams;
+    PluginSettings plugins;
 };
 
 } // namespace conf::daemon

@@ -1,9 +1,12 @@
 #include "codec/codec.hpp"
 
+#include "codec/codec_registry.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <charconv>
+#include <optional>
 
 namespace conf {
 
@@ -13,20 +16,34 @@ std::string_view to_string(MediaKind kind) noexcept {
 
 namespace {
 
+// Payload types are fixed per codec (see webrtc/local_formats.hpp); plugin codecs get theirs
+// from the CodecRegistry. H.264 main is offered at 104 beside baseline at 102.
 constexpr std::array kCodecs = {
-    Codec{"VP8", MediaKind::kVideo, 90000, 0, "rtpvp8depay", "", "rtpvp8pay", "vp8dec"},
-    Codec{"VP9", MediaKind::kVideo, 90000, 0, "rtpvp9depay", "", "rtpvp9pay", "vp9dec"},
+    Codec{"VP8", MediaKind::kVideo, 90000, 0, "rtpvp8depay", "", "rtpvp8pay", "vp8dec", "vp8enc",
+          "vp8", "video/x-vp8", 300, 96, "", kContainerMatroska | kContainerWebm, ""},
+    Codec{"VP9", MediaKind::kVideo, 90000, 0, "rtpvp9depay", "vp9parse", "rtpvp9pay", "vp9dec",
+          "vp9enc", "vp9", "video/x-vp9", 270, 98, "",
+          kContainerMatroska | kContainerWebm | kContainerMp4, ""},
+    // Recorded through h264parse: it keeps SPS/PPS in the stream (see Recorder).
     Codec{"H264", MediaKind::kVideo, 90000, 0, "rtph264depay", "h264parse", "rtph264pay",
-          "avdec_h264"},
-    Codec{"OPUS", MediaKind::kAudio, 48000, 2, "rtpopusdepay", "", "rtpopuspay", "opusdec"},
+          "avdec_h264", "x264enc", "h264", "video/x-h264,stream-format=avc,alignment=au", 290, 102,
+          "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f",
+          kContainerMatroska | kContainerMp4, ""},
+    Codec{"OPUS", MediaKind::kAudio, 48000, 2, "rtpopusdepay", "", "rtpopuspay", "opusdec",
+          "opusenc", "opus", "audio/x-opus", 300, 111, "minptime=10;useinbandfec=1",
+          kContainerMatroska | kContainerWebm | kContainerMp4, ""},
 };
 
-bool iequals(std::string_view a, std::string_view b) {
+} // namespace
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
     return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
         return std::tolower(static_cast<unsigned char>(x)) ==
                std::tolower(static_cast<unsigned char>(y));
     });
 }
+
+namespace {
 
 // Value of `key` in "a=1;b=2" style fmtp text, trimmed.
 std::optional<std::string_view> fmtp_value(std::string_view fmtp, std::string_view key) {
@@ -54,17 +71,12 @@ std::optional<std::string_view> fmtp_value(std::string_view fmtp, std::string_vi
 
 } // namespace
 
-std::span<const Codec> supported_codecs() noexcept {
+std::span<const Codec> builtin_codecs() noexcept {
     return kCodecs;
 }
 
 const Codec* find_codec(std::string_view encoding_name) noexcept {
-    for (const Codec& codec : kCodecs) {
-        if (iequals(codec.name, encoding_name)) {
-            return &codec;
-        }
-    }
-    return nullptr;
+    return CodecRegistry::global().find(encoding_name);
 }
 
 bool is_accepted_h264_fmtp(std::string_view fmtp) noexcept {

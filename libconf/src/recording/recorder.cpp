@@ -102,7 +102,7 @@ Result<std::unique_ptr<Recorder>> Recorder::create(Engine::Impl& engine, Recorde
 }
 
 Status Recorder::build(std::vector<RecorderTrack> tracks) {
-    std::vector<const RecordingCodec*> codecs;
+    std::vector<const Codec*> codecs;
     std::set<std::string, std::less<>> seen;
     for (const RecorderTrack& track : tracks) {
         if (!is_safe_path_component(track.id) || !seen.insert(track.id).second) {
@@ -165,7 +165,7 @@ Status Recorder::build(std::vector<RecorderTrack> tracks) {
     alignment_ = std::make_shared<StartAlignment>(
         muxer_.container == RecordingManifest::MP4_FRAGMENTED &&
         std::any_of(codecs.begin(), codecs.end(),
-                    [](const RecordingCodec* c) { return c->kind == RecordingManifest::VIDEO; }));
+                    [](const Codec* c) { return c->kind == MediaKind::kVideo; }));
     manifest_.set_schema_version(kManifestSchemaVersion);
     manifest_.set_id(options_.recording_id);
     manifest_.set_room(options_.room_id);
@@ -183,7 +183,7 @@ Status Recorder::build(std::vector<RecorderTrack> tracks) {
     return Status::ok();
 }
 
-Status Recorder::add_track(RecorderTrack track, const RecordingCodec& codec) {
+Status Recorder::add_track(RecorderTrack track, const Codec& codec) {
     auto src = make_element("appsrc", "src-" + track.id);
     auto depay = make_element(codec.depayloader, "depay-" + track.id);
     if (!src || !depay) {
@@ -196,7 +196,7 @@ Status Recorder::add_track(RecorderTrack track, const RecordingCodec& codec) {
             return parse.status();
         }
         chain.push_back(*parse);
-        if (codec.encoding_name == "H264") {
+        if (codec.name == "H264") {
             // Parameter sets in-band (avc3): a browser that changes resolution mid-stream
             // sends new SPS/PPS, which as avc codec_data would be a caps change matroskamux
             // 1.22 refuses ("Could not multiplex stream"), failing the recording.
@@ -219,7 +219,7 @@ Status Recorder::add_track(RecorderTrack track, const RecordingCodec& codec) {
     gst_app_src_set_leaky_type(appsrc, GST_APP_LEAKY_TYPE_UPSTREAM);
     g_object_set(appsrc, "is-live", TRUE, "format", GST_FORMAT_TIME, "block", FALSE, "emit-signals",
                  FALSE, nullptr);
-    const bool video = codec.kind == RecordingManifest::VIDEO;
+    const bool video = codec.kind == MediaKind::kVideo;
     if (video) {
         // After a gap, drop partial frames until a keyframe and ask upstream for one (the
         // keyframe probe passes that on to the listener) rather than mux frames that decode
@@ -240,8 +240,8 @@ Status Recorder::add_track(RecorderTrack track, const RecordingCodec& codec) {
         gst_element_request_pad_simple(mux_.get(), video ? "video_%u" : "audio_%u"));
     auto out_pad = GRef<GstPad>::adopt(gst_element_get_static_pad(chain.back().get(), "src"));
     if (!mux_pad || gst_pad_link(out_pad.get(), mux_pad.get()) != GST_PAD_LINK_OK) {
-        return internal_error(
-            fmt::format("track '{}': {} takes no {} input", track.id, muxer_.factory, codec.name));
+        return internal_error(fmt::format("track '{}': {} takes no {} input", track.id,
+                                          muxer_.factory, codec.recording_name));
     }
 
     Track entry;
@@ -254,8 +254,8 @@ Status Recorder::add_track(RecorderTrack track, const RecordingCodec& codec) {
 
     RecordingManifest::Track* manifest_track = manifest_.add_tracks();
     manifest_track->set_id(track.id);
-    manifest_track->set_kind(codec.kind);
-    manifest_track->set_codec(std::string(codec.name));
+    manifest_track->set_kind(manifest_kind(codec));
+    manifest_track->set_codec(std::string(codec.recording_name));
     manifest_track->set_clock_rate(static_cast<std::uint32_t>(codec.clock_rate));
     install_probes(tracks_.size() - 1, src->get());
     return Status::ok();
@@ -461,8 +461,8 @@ void Recorder::on_track_started(std::size_t index) {
         g_source_set_callback(timer_.get(), &Recorder::on_max_duration, this, nullptr);
         g_source_attach(timer_.get(), engine_.context());
     }
-    logger_.info("track {} ({}) started at {} ns on the shared clock", track.id, track.codec->name,
-                 start_ns);
+    logger_.info("track {} ({}) started at {} ns on the shared clock", track.id,
+                 track.codec->recording_name, start_ns);
     if (listener_ != nullptr) {
         listener_->on_recorder_track_started(*this, track.id, start_ns);
     }

@@ -135,7 +135,7 @@ class Recorder final : private Pipeline::Listener {
   private:
     struct Track {
         std::string id;
-        const RecordingCodec* codec = nullptr;
+        const Codec* codec = nullptr;
         GRef<GstPad> mux_pad; // request pad, released when the recorder goes
         std::shared_ptr<TrackFlow> flow;
         ProbeConnection mux_probe;
@@ -144,7 +144,7 @@ class Recorder final : private Pipeline::Listener {
 
     Recorder(Engine::Impl& engine, RecorderOptions options, Listener* listener, Logger logger);
     Status build(std::vector<RecorderTrack> tracks);
-    Status add_track(RecorderTrack track, const RecordingCodec& codec);
+    Status add_track(RecorderTrack track, const Codec& codec);
     void install_probes(std::size_t index, GstElement* appsrc);
 
     // Pipeline::Listener

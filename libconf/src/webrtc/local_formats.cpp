@@ -1,5 +1,7 @@
 #include "webrtc/local_formats.hpp"
 
+#include "codec/codec_registry.hpp"
+
 #include <gst/gst.h>
 
 #include <string>
@@ -8,17 +10,11 @@ namespace conf {
 
 namespace {
 
-constexpr int kVp8 = 96;
-constexpr int kVp9 = 98;
-constexpr int kH264Baseline = 102;
+// H.264 is offered twice: constrained baseline at the codec's own payload type (102), main
+// beside it.
 constexpr int kH264Main = 104;
-constexpr int kOpus = 111;
-
-constexpr const char* kH264BaselineFmtp =
-    "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f";
 constexpr const char* kH264MainFmtp =
     "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=4d001f";
-constexpr const char* kOpusFmtp = "minptime=10;useinbandfec=1";
 
 std::string caps_string(const GstStructure* s, const char* field) {
     const gchar* value = gst_structure_get_string(s, field);
@@ -28,34 +24,27 @@ std::string caps_string(const GstStructure* s, const char* field) {
 } // namespace
 
 std::vector<OfferedFormat> receive_formats(MediaKind kind) {
-    if (kind == MediaKind::kAudio) {
-        return {{find_codec("OPUS"), kOpus, kOpusFmtp}};
+    std::vector<OfferedFormat> formats;
+    for (const Codec* codec : CodecRegistry::global().codecs(kind)) {
+        formats.push_back({codec, codec->payload_type, std::string(codec->fmtp)});
+        if (codec->name == "H264") {
+            formats.push_back({codec, kH264Main, kH264MainFmtp});
+        }
     }
-    return {
-        {find_codec("VP8"), kVp8, ""},
-        {find_codec("H264"), kH264Baseline, kH264BaselineFmtp},
-        {find_codec("H264"), kH264Main, kH264MainFmtp},
-        {find_codec("VP9"), kVp9, ""},
-    };
+    return formats;
 }
 
 OfferedFormat send_format(const ReceivedTrack& source) {
     const Codec& codec = source.codec();
-    if (codec.name == "OPUS") {
-        return {&codec, kOpus, kOpusFmtp};
-    }
-    if (codec.name == "VP9") {
-        return {&codec, kVp9, ""};
-    }
     if (codec.name == "H264") {
         const GstStructure* s = gst_caps_get_structure(source.caps(), 0);
         std::string profile = caps_string(s, "profile-level-id");
         bool baseline = profile.empty() || profile.rfind("42", 0) == 0;
         std::string fmtp = "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=" +
                            (profile.empty() ? std::string("42e01f") : profile);
-        return {&codec, baseline ? kH264Baseline : kH264Main, fmtp};
+        return {&codec, baseline ? codec.payload_type : kH264Main, fmtp};
     }
-    return {&codec, kVp8, ""};
+    return {&codec, codec.payload_type, std::string(codec.fmtp)};
 }
 
 } // namespace conf

@@ -20,8 +20,8 @@ inline constexpr const char* kTransportCcExtension =
     "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01";
 inline constexpr int kTransportCcExtensionId = 3;
 
-// What a receive m-line of `kind` accepts, in preference order: VP8, H.264 constrained
-// baseline, H.264 main, VP9 for video; Opus for audio.
+// What a receive m-line of `kind` accepts, in the CodecRegistry's rank order: VP8, H.264
+// constrained baseline, H.264 main, VP9, then plugin codecs for video; Opus for audio.
 std::vector<OfferedFormat> receive_formats(MediaKind kind);
 
 // How `source` is offered on a send m-line: its codec at the fixed payload type, with the

@@ -1,5 +1,7 @@
 #include "webrtc/offer_filter.hpp"
 
+#include "codec/codec_registry.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -148,10 +150,9 @@ Result<OfferedMedia> filter_media(const GstSDPMessage* sdp, GstSDPMedia* media, 
         for (const auto& name : offered_names) {
             list += (list.empty() ? "" : ", ") + name;
         }
-        return invalid_argument(
-            fmt::format("m-line {} ({}) offers no supported codec (offered: {}; supported: "
-                        "VP8, VP9, H264 constrained-baseline/main, OPUS)",
-                        index, kind_name, list.empty() ? "none" : list));
+        return invalid_argument(fmt::format(
+            "m-line {} ({}) offers no supported codec (offered: {}; supported: {})", index,
+            kind_name, list.empty() ? "none" : list, CodecRegistry::global().describe(kind)));
     }
     for (const auto& [rtx_pt, apt] : rtx_apt) {
         if (encodings[rtx_pt] == "RTX" && keep.count(apt) != 0) {

@@ -10,7 +10,7 @@ using conf::StatusCode;
 
 namespace {
 
-conf::Result<const conf::RecordingCodec*> codec_for(const char* caps) {
+conf::Result<const conf::Codec*> codec_for(const char* caps) {
     auto parsed = conf::GRef<GstCaps>::adopt(gst_caps_from_string(caps));
     return conf::recording_codec_for(parsed.get());
 }
@@ -22,7 +22,7 @@ TEST_CASE("each allowlisted codec gets its own depayloader and parser", "[record
     REQUIRE(vp8.is_ok());
     CHECK((*vp8)->depayloader == "rtpvp8depay");
     CHECK((*vp8)->parser.empty());
-    CHECK((*vp8)->name == "vp8");
+    CHECK((*vp8)->recording_name == "vp8");
 
     auto vp9 = codec_for("application/x-rtp,media=video,encoding-name=vp9,clock-rate=90000");
     REQUIRE(vp9.is_ok());
@@ -37,7 +37,7 @@ TEST_CASE("each allowlisted codec gets its own depayloader and parser", "[record
 
     auto opus = codec_for("application/x-rtp,media=audio,encoding-name=OPUS,clock-rate=48000");
     REQUIRE(opus.is_ok());
-    CHECK((*opus)->kind == RecordingManifest::AUDIO);
+    CHECK(conf::manifest_kind(**opus) == RecordingManifest::AUDIO);
     CHECK((*opus)->depayloader == "rtpopusdepay");
 }
 
@@ -64,13 +64,13 @@ TEST_CASE(
     auto h264 = *codec_for("application/x-rtp,media=video,encoding-name=H264,clock-rate=90000");
     auto opus = *codec_for("application/x-rtp,media=audio,encoding-name=OPUS,clock-rate=48000");
 
-    const conf::RecordingCodec* webm_codecs[] = {vp8, opus};
+    const conf::Codec* webm_codecs[] = {vp8, opus};
     auto webm = conf::choose_muxer(RecordingContainer::kMatroska, webm_codecs);
     REQUIRE(webm.is_ok());
     CHECK(webm->factory == "webmmux");
     CHECK(webm->extension == "webm");
 
-    const conf::RecordingCodec* mkv_codecs[] = {h264, opus};
+    const conf::Codec* mkv_codecs[] = {h264, opus};
     auto mkv = conf::choose_muxer(RecordingContainer::kMatroska, mkv_codecs);
     REQUIRE(mkv.is_ok());
     CHECK(mkv->factory == "matroskamux");
