@@ -304,6 +304,17 @@ Result<Settings> validate_config(const ::confd::v1::Config& config) {
     }
     check_mixing(config.mixing(), rooms.mix, problems);
     check_streams(config.streams(), settings.streams, problems);
+    rooms.transcoding.enabled = config.transcoding().enabled();
+    rooms.transcoding.max_transcoders = config.transcoding().max_per_room();
+    if (rooms.transcoding.max_transcoders > 64) {
+        problems.add("transcoding.max_per_room",
+                     fmt::format("{} is out of range 0-64", rooms.transcoding.max_transcoders));
+    }
+    rooms.transcoding.bitrate_kbps = static_cast<int>(config.transcoding().bitrate_kbps());
+    if (rooms.transcoding.bitrate_kbps < 100 || rooms.transcoding.bitrate_kbps > 20000) {
+        problems.add("transcoding.bitrate_kbps",
+                     fmt::format("{} is out of range 100-20000", rooms.transcoding.bitrate_kbps));
+    }
     settings.plugins.load_installed = config.plugins().load_installed();
     for (const std::string& directory : config.plugins().directories()) {
         if (directory.empty()) {

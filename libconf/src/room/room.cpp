@@ -61,7 +61,8 @@ void Room::MixClaim::reset() {
 
 Room::Room(Engine::Impl& engine, RoomOptions options, Listener& listener)
     : engine_(engine), options_(std::move(options)), listener_(listener),
-      logger_(Logger("room").with("room", options_.name)), speaker_(options_.speaker) {
+      logger_(Logger("room").with("room", options_.name)), speaker_(options_.speaker),
+      transcodes_(engine, options_.name, options_.transcoding) {
     speaker_timer_ = Timer::start(engine_.context(), options_.speaker_interval, [this] {
         sample_speakers();
         return true;

@@ -20,6 +20,7 @@
 #include "room/member_recording.hpp"
 #include "room/participant.hpp"
 #include "room/room_streams.hpp"
+#include "room/room_transcodes.hpp"
 #include "room/session_manifest.hpp"
 
 #include <optional>
@@ -102,6 +103,8 @@ struct RoomOptions {
     RoomMixOptions mix;
     // Live streams of the mix (HLS, RTMP); unset: the room cannot stream.
     std::optional<RoomStreamsOptions> streaming;
+    // Transcodes for subscribers that cannot receive a track's codec (see RoomTranscodes).
+    RoomTranscodesOptions transcoding;
 };
 
 class Room final : private Participant::Owner, private RoomMix::Listener {
@@ -248,6 +251,11 @@ class Room final : private Participant::Owner, private RoomMix::Listener {
     std::vector<StreamInfo> streams() const;
     bool layout_locked() const noexcept { return options_.mix.locked; }
 
+    // The room's shared transcodes (a subscriber that cannot receive a track's codec).
+    RoomTranscodes& transcodes() noexcept { return transcodes_; }
+    // Whether the room is still there: for callbacks that may outlive it.
+    std::weak_ptr<int> alive_token() const { return alive_; }
+
   private:
     struct Published {
         ReceivedTrack* track = nullptr;
@@ -324,6 +332,7 @@ class Room final : private Participant::Owner, private RoomMix::Listener {
     Timer speaker_timer_;
     std::unique_ptr<RoomMix> mix_;
     std::unique_ptr<RoomStreams> streams_; // made with the first stream
+    RoomTranscodes transcodes_;
     std::size_t mix_claims_ = 0;
     std::uint64_t joins_ = 0;
     bool setting_layout_ = false; // set_layout() reports the change itself

@@ -89,6 +89,7 @@ RoomRegistry::Entry& RoomRegistry::make_entry(const std::string& room, const Roo
     options.mix.layout = *entry.config.layout;
     options.mix.locked = entry.config.layout_locked;
     options.streaming = options_.streaming;
+    options.transcoding = options_.transcoding;
     Room::Listener& listener = options_.room_listener ? *options_.room_listener : no_listener_;
     entry.room = std::make_unique<Room>(engine_, options, listener);
     logger_.info("room '{}' created{}", room, managed ? " by an operator" : "");
@@ -248,6 +249,12 @@ Result<StreamInfo> RoomRegistry::stop_stream(const std::string& id) {
         }
     }
     return not_found(fmt::format("no stream '{}'", id));
+}
+
+std::vector<TranscodeInfo> RoomRegistry::transcodes(const std::string& room) const {
+    CONF_ASSERT_MEDIA_THREAD(engine_);
+    auto r = rooms_.find(room);
+    return r == rooms_.end() ? std::vector<TranscodeInfo>() : r->second.room->transcodes().list();
 }
 
 std::vector<std::pair<std::string, StreamInfo>>
@@ -559,8 +566,25 @@ void RoomRegistry::view(const std::string& room, const std::string& publisher,
         tracks = {&r->second.room->mix()->video(), &hold->audio.track()};
     }
     std::string id = new_session_id();
+    EndpointOptions endpoint = endpoint_options();
+    // A viewer that cannot receive the publisher's codec gets the room's shared transcode.
+    endpoint.convert_source =
+        [target = r->second.room.get(), alive = r->second.room->alive_token(),
+         logger = logger_.with("room", room).with("viewer", id)](
+            ReceivedTrack& source,
+            const std::vector<const Codec*>& accepted) -> std::shared_ptr<ReceivedTrack> {
+        if (alive.expired()) {
+            return nullptr;
+        }
+        auto converted = target->transcodes().acquire(source, accepted);
+        if (!converted) {
+            logger.warn("{}", converted.status().message());
+            return nullptr;
+        }
+        return std::move(converted).value();
+    };
     auto created =
-        ViewerSession::create(engine_, id, endpoint_options(), room, publisher, tracks, *this);
+        ViewerSession::create(engine_, id, std::move(endpoint), room, publisher, tracks, *this);
     if (!created) {
         done(created.status());
         return;

@@ -82,6 +82,8 @@ struct RoomRegistryOptions {
     SessionLimits limits;
     // Every room's mix: default canvas and layout, bitrates, names under tiles.
     RoomMixOptions mix;
+    // Transcodes for viewers that cannot receive a publisher's codec, per room.
+    RoomTranscodesOptions transcoding;
     // The mode of rooms made by a first join.
     RoomMode default_mode = RoomMode::kHybrid;
     // Live streams of rooms' mixes; unset: no room streams.
@@ -139,6 +141,8 @@ class RoomRegistry final : private PublisherSession::Owner, private ViewerSessio
     Result<StreamInfo> stop_stream(const std::string& id);
     // The streams of `room`, or of every room when empty, with their rooms.
     std::vector<std::pair<std::string, StreamInfo>> streams(const std::string& room) const;
+    // The room's running transcodes; empty for an unknown room.
+    std::vector<TranscodeInfo> transcodes(const std::string& room) const;
     // The room's mix layout (see Room::set_layout); kNotFound for no such room.
     Status set_layout(const std::string& room, Layout layout);
     Status set_layout_locked(const std::string& room, bool locked);

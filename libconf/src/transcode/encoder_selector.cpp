@@ -57,13 +57,22 @@ Result<GRef<GstElement>> EncoderSelector::make(const EncoderChoice& choice, int 
     if (!element) {
         return unavailable("GStreamer has no such element");
     }
-    GObjectClass* klass = G_OBJECT_GET_CLASS(element.get());
+    if (Status configured = configure(element.get(), choice, bitrate_kbps, keyframe_frames);
+        !configured) {
+        return configured;
+    }
+    return element;
+}
+
+Status EncoderSelector::configure(GstElement* encoder, const EncoderChoice& choice,
+                                  int bitrate_kbps, int keyframe_frames) {
+    GObjectClass* klass = G_OBJECT_GET_CLASS(encoder);
     auto set = [&](std::string_view property, const std::string& value) -> Status {
         std::string key(property);
         if (g_object_class_find_property(klass, key.c_str()) == nullptr) {
             return invalid_argument(fmt::format("{} has no property '{}'", choice.factory, key));
         }
-        gst_util_set_object_arg(G_OBJECT(element.get()), key.c_str(), value.c_str());
+        gst_util_set_object_arg(G_OBJECT(encoder), key.c_str(), value.c_str());
         return Status::ok();
     };
     std::istringstream pairs{std::string(choice.properties)};
@@ -87,7 +96,7 @@ Result<GRef<GstElement>> EncoderSelector::make(const EncoderChoice& choice, int 
             return ok;
         }
     }
-    return element;
+    return Status::ok();
 }
 
 } // namespace conf

@@ -25,10 +25,13 @@ class EncoderSelector {
     // The encoder for `encoding_name`, probed on first use. kUnavailable when none works.
     Result<EncoderChoice> choose(std::string_view encoding_name);
 
-    // A new element of `choice` with its real-time properties set, the bitrate and keyframe
-    // interval applied. kInvalidArgument names a property the element refused.
+    // A new element of `choice`, configured as configure() does.
     static Result<GRef<GstElement>> make(const EncoderChoice& choice, int bitrate_kbps,
                                          int keyframe_frames, const std::string& name);
+    // Sets `choice`'s real-time properties on `encoder`, then the bitrate and keyframe
+    // interval. kInvalidArgument names a property the element does not have.
+    static Status configure(GstElement* encoder, const EncoderChoice& choice, int bitrate_kbps,
+                            int keyframe_frames);
 
   private:
     Result<EncoderChoice> probe(std::string_view encoding_name);

@@ -74,19 +74,12 @@ Status Transcoder::build(ReceivedTrack& source, EncoderSelector& encoders) {
     }
     int keyframe_frames = std::max<int>(
         1, static_cast<int>(options_.keyframe_interval.count() * options_.frame_rate / 1000));
-    auto encoder =
-        EncoderSelector::make(*choice, options_.bitrate_kbps, keyframe_frames, "encoder");
-    if (!encoder) {
-        return encoder.status();
-    }
     encoder_factory_ = std::string(choice->factory);
     TargetShape shape = shape_for(target);
     guint32 ssrc = g_random_int_range(1, G_MAXINT32);
     std::string scale =
         options_.height > 0 ? fmt::format(",height={}", options_.height) : std::string();
     const Codec& from = source.codec();
-    // The encoder is added by hand (it was made and configured by the selector); the two
-    // halves are parsed around it.
     std::string description = fmt::format(
         "appsrc name=src is-live=true format=time do-timestamp=false block=false max-bytes={} "
         "leaky-type=downstream "
@@ -95,28 +88,24 @@ Status Transcoder::build(ReceivedTrack& source, EncoderSelector& encoders) {
         "! video/x-raw,format=I420,pixel-aspect-ratio=1/1{} "
         "! queue name=encode-queue max-size-buffers=2 max-size-bytes=0 max-size-time=0 "
         "leaky=downstream "
-        "! identity name=encoder-slot "
+        "! {} name=encoder "
         "! capsfilter name=encoded{} "
         "! {} name=payloader pt={} ssrc={} mtu=1200 {} "
         "! fakesink sync=false async=false enable-last-sample=false",
         kMaxQueuedBytes, options_.jitter_latency.count(), from.depayloader,
         from.parser.empty() ? "" : fmt::format("{} ! ", from.parser), from.decoder, scale,
-        shape.encoder_caps.empty() ? "" : " caps=\"" + shape.encoder_caps + "\"", target.payloader,
-        target.payload_type, ssrc, shape.payloader_args);
+        choice->factory, shape.encoder_caps.empty() ? "" : " caps=\"" + shape.encoder_caps + "\"",
+        target.payloader, target.payload_type, ssrc, shape.payloader_args);
     auto pipeline = Pipeline::parse(engine_, "transcode-" + id_, description);
     if (!pipeline) {
         return pipeline.status();
     }
     pipeline_ = std::move(pipeline).value();
-    // Swap the placeholder for the configured encoder.
-    auto slot = pipeline_->element("encoder-slot");
-    auto queue = pipeline_->element("encode-queue");
-    auto encoded = pipeline_->element("encoded");
-    gst_element_unlink_many(queue.get(), slot.get(), encoded.get(), nullptr);
-    gst_bin_remove(pipeline_->bin(), slot.get());
-    if (!gst_bin_add(pipeline_->bin(), encoder->get()) ||
-        !gst_element_link_many(queue.get(), encoder->get(), encoded.get(), nullptr)) {
-        return internal_error(fmt::format("cannot link encoder {}", encoder_factory_));
+    auto encoder = pipeline_->element("encoder");
+    if (Status configured = EncoderSelector::configure(encoder.get(), *choice,
+                                                       options_.bitrate_kbps, keyframe_frames);
+        !configured) {
+        return configured;
     }
     // System clock, like every pipeline here, so the AppsrcFeed's timestamps line up.
     auto clock = GRef<GstClock>::adopt(gst_system_clock_obtain());
@@ -150,6 +139,43 @@ Status Transcoder::build(ReceivedTrack& source, EncoderSelector& encoders) {
 
     auto payloader = pipeline_->element("payloader");
     auto pad = GRef<GstPad>::adopt(gst_element_get_static_pad(payloader.get(), "src"));
+    // Subscribers take PTS as running time (ReceivedTrack adds the base time), but encoders
+    // may move their segment (x264enc starts it at 1000 hours so DTS never goes negative):
+    // turn PTS into running time here, before the output's own probe sees the packets.
+    running_time_probe_ = add_probe(
+        pad.get(),
+        static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST |
+                                     GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
+        [segment = std::make_shared<GstSegment>()](GstPad*, GstPadProbeInfo* info) {
+            if ((info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) != 0) {
+                GstEvent* event = GST_PAD_PROBE_INFO_EVENT(info);
+                if (GST_EVENT_TYPE(event) == GST_EVENT_SEGMENT) {
+                    gst_event_copy_segment(event, segment.get());
+                }
+                return GST_PAD_PROBE_OK;
+            }
+            if (segment->format != GST_FORMAT_TIME) {
+                return GST_PAD_PROBE_OK;
+            }
+            auto to_running_time = [&](GstBuffer* buffer) {
+                GST_BUFFER_PTS(buffer) = gst_segment_to_running_time(segment.get(), GST_FORMAT_TIME,
+                                                                     GST_BUFFER_PTS(buffer));
+                GST_BUFFER_DTS(buffer) = GST_CLOCK_TIME_NONE;
+            };
+            if ((info->type & GST_PAD_PROBE_TYPE_BUFFER) != 0) {
+                GstBuffer* buffer = gst_buffer_make_writable(GST_PAD_PROBE_INFO_BUFFER(info));
+                to_running_time(buffer);
+                info->data = buffer;
+            } else {
+                GstBufferList* list =
+                    gst_buffer_list_make_writable(GST_PAD_PROBE_INFO_BUFFER_LIST(info));
+                for (guint i = 0; i < gst_buffer_list_length(list); ++i) {
+                    to_running_time(gst_buffer_list_get_writable(list, i));
+                }
+                info->data = list;
+            }
+            return GST_PAD_PROBE_OK;
+        });
     auto caps = GRef<GstCaps>::adopt(gst_caps_from_string(
         fmt::format("application/x-rtp,media=(string)video,encoding-name=(string){},"
                     "clock-rate=(int){},payload=(int){},ssrc=(uint){}{}",
@@ -177,6 +203,7 @@ Transcoder::~Transcoder() {
     CONF_ASSERT_MEDIA_THREAD(engine_);
     link_->reset();
     keyframe_probe_.remove();
+    running_time_probe_.remove();
     if (pipeline_) {
         pipeline_->set_listener(nullptr);
         pipeline_.reset(); // to NULL

@@ -61,6 +61,7 @@ class Transcoder final : private Pipeline::Listener {
     std::unique_ptr<Pipeline> pipeline_;
     std::shared_ptr<ReceivedTrack::SharedSubscription> link_;
     ProbeConnection keyframe_probe_;
+    ProbeConnection running_time_probe_;
     std::unique_ptr<ReceivedTrack> output_;
     std::string encoder_factory_;
     Status error_;

@@ -289,8 +289,16 @@ Status Endpoint::create_send_tracks(const std::vector<OfferedMedia>& media) {
             continue;
         }
         for (auto it = unused.begin(); it != unused.end(); ++it) {
-            const OfferedFormat* format = offered.format_for((*it)->codec());
-            if ((*it)->kind() != offered.kind || format == nullptr) {
+            if ((*it)->kind() != offered.kind) {
+                continue;
+            }
+            ReceivedTrack* source = *it;
+            const OfferedFormat* format = offered.format_for(source->codec());
+            if (format == nullptr) {
+                source = convert(*source, offered);
+                format = source != nullptr ? offered.format_for(source->codec()) : nullptr;
+            }
+            if (format == nullptr) {
                 continue;
             }
             auto track = SendTrack::create(pipeline_->bin(), webrtcbin_.get(), mline, *format,
@@ -302,9 +310,9 @@ Status Endpoint::create_send_tracks(const std::vector<OfferedMedia>& media) {
             // refuses data on a send pad whose transport is not up yet, which would stop
             // the appsrc with not-linked.
             // Answering: the m-line is negotiated once the answer is set, before connecting.
-            pending_sources_.push_back({*track, *it, false, true});
-            logger_.info("sending {} ({}) on m-line {} as payload {}", (*it)->id(),
-                         (*it)->codec().name, mline, format->payload_type);
+            pending_sources_.push_back({*track, source, false, true});
+            logger_.info("sending {} ({}) on m-line {} as payload {}", source->id(),
+                         source->codec().name, mline, format->payload_type);
             send_tracks_.push_back(std::move(track).value());
             unused.erase(it);
             break;
@@ -320,6 +328,23 @@ Status Endpoint::create_send_tracks(const std::vector<OfferedMedia>& media) {
             fmt::format("the offer accepts none of the tracks there are to send ({})", have));
     }
     return Status::ok();
+}
+
+ReceivedTrack* Endpoint::convert(ReceivedTrack& source, const OfferedMedia& offered) {
+    if (!options_.convert_source) {
+        return nullptr;
+    }
+    std::vector<const Codec*> accepted;
+    for (const OfferedFormat& format : offered.formats) {
+        if (std::find(accepted.begin(), accepted.end(), format.codec) == accepted.end()) {
+            accepted.push_back(format.codec);
+        }
+    }
+    std::shared_ptr<ReceivedTrack> converted = options_.convert_source(source, accepted);
+    if (!converted) {
+        return nullptr;
+    }
+    return converted_sources_.emplace_back(std::move(converted)).get();
 }
 
 void Endpoint::add_receive_transceivers(const std::vector<OfferedMedia>& media) {

@@ -47,6 +47,13 @@ struct EndpointOptions {
     // frozen or unplugged machine): the endpoint fails. 0: never. Like RFC 7675 consent,
     // which webrtcbin 1.22 does not enable in libnice.
     std::chrono::milliseconds silence_timeout{0};
+    // Answering: when a track to send is in a codec the peer's offer does not accept, this
+    // may supply the same track in one it does (`accepted`, in the offer's preference order):
+    // a transcode the room shares. The endpoint holds what it returns while it lives;
+    // nullptr (or no converter) leaves the track unsent.
+    std::function<std::shared_ptr<ReceivedTrack>(ReceivedTrack& source,
+                                                 const std::vector<const Codec*>& accepted)>
+        convert_source;
 };
 
 enum class EndpointState { kNew, kConnecting, kConnected, kFailed, kClosed };
@@ -117,6 +124,8 @@ class Endpoint : public SignallingPeer, private Pipeline::Listener {
     // Posts `fn` to the media thread, dropped if this endpoint is gone by then.
     void post(std::function<void(Endpoint&)> fn);
     Status create_send_tracks(const std::vector<OfferedMedia>& media);
+    // `source` in a codec `offered` accepts, through options_.convert_source; or nullptr.
+    ReceivedTrack* convert(ReceivedTrack& source, const OfferedMedia& offered);
     void detach_send_tracks();
     void add_receive_transceivers(const std::vector<OfferedMedia>& media);
     void enable_retransmission();
@@ -153,6 +162,8 @@ class Endpoint : public SignallingPeer, private Pipeline::Listener {
     std::string fingerprint_; // "sha-256 AB:..." of the engine's DTLS certificate
     std::vector<std::unique_ptr<ReceivedTrack>> tracks_;
     std::vector<ReceivedTrack*> send_sources_;
+    // Sources made by options_.convert_source (transcodes), held while this endpoint lives.
+    std::vector<std::shared_ptr<ReceivedTrack>> converted_sources_;
     std::vector<std::shared_ptr<SendTrack>> send_tracks_;
     // Send tracks waiting for their m-line to be negotiated and the peer to be connected
     // before their source feeds them.

@@ -247,3 +247,73 @@ TEST_CASE("a publisher sending far above max_publisher_video_kbps is ended", "[r
         [&] { return f.on_media([&] { return f.registry->session_count(); }).value() == 0; }, 15s));
     REQUIRE(f.on_media([&] { publisher->client.reset(); }).is_ok());
 }
+
+TEST_CASE("viewers that take only H.264 decode a VP8 publisher through one shared transcode",
+          "[room][transcode]") {
+    Fixture f;
+    auto publisher = start_publisher(f, "clinic");
+    auto published = wait_outcome(*publisher);
+    REQUIRE(published.is_ok());
+    std::string session = published->id;
+    REQUIRE(conf::test::eventually(
+        [&] {
+            auto members = f.on_media([&] { return f.registry->members("clinic"); });
+            return members.is_ok() && members->size() == 1 && (*members)[0].tracks.size() == 2;
+        },
+        10s));
+
+    // Each viewer's offer accepts H.264 only: confd must transcode the VP8 camera.
+    auto start_h264_viewer = [&] {
+        auto viewer = std::make_unique<Peer>();
+        REQUIRE(f.on_media([&] {
+                     viewer->client = std::make_unique<conf::test::WebRtcPublisher>(
+                         f.engine->impl(), "webrtcbin name=peer");
+                     viewer->client->add_receiver(
+                         "application/x-rtp,media=video,encoding-name=H264,clock-rate=90000,"
+                         "payload=102,packetization-mode=(string)1,"
+                         "profile-level-id=(string)42e01f");
+                     viewer->signaller.peer = viewer->client.get();
+                     viewer->signaller.submit = [&f, session](const std::string& offer,
+                                                              conf::SessionCallback done) {
+                         f.registry->view("clinic", session, offer, std::move(done));
+                     };
+                     viewer->client->start(viewer->signaller);
+                 }).is_ok());
+        return viewer;
+    };
+    auto transcodes = [&] {
+        return f.on_media([&] { return f.registry->transcodes("clinic"); }).value();
+    };
+
+    auto first = start_h264_viewer();
+    auto first_outcome = wait_outcome(*first);
+    INFO(first_outcome.status().message());
+    REQUIRE(first_outcome.is_ok());
+    CHECK(conf::test::eventually([&] { return first->client->decoded_video_frames() >= 30; }, 15s));
+    auto running = transcodes();
+    REQUIRE(running.size() == 1);
+    CHECK(running[0].source_codec == "VP8");
+    CHECK(running[0].codec == "H264");
+    CHECK(running[0].encoder == "x264enc");
+    CHECK(running[0].subscribers == 1);
+
+    // A second H.264 viewer shares that encoder: still one transcode, now with two holders.
+    auto second = start_h264_viewer();
+    REQUIRE(wait_outcome(*second).is_ok());
+    CHECK(
+        conf::test::eventually([&] { return second->client->decoded_video_frames() >= 30; }, 15s));
+    running = transcodes();
+    REQUIRE(running.size() == 1);
+    CHECK(running[0].subscribers == 2);
+    int first_frames = first->client->decoded_video_frames();
+    CHECK(conf::test::eventually(
+        [&] { return first->client->decoded_video_frames() >= first_frames + 30; }, 10s));
+
+    // A VP8 viewer needs no transcode; when the H.264 viewers go, the transcode stops.
+    REQUIRE(f.on_media([&] {
+                 first->client.reset();
+                 second->client.reset();
+             }).is_ok());
+    CHECK(conf::test::eventually([&] { return transcodes().empty(); }, 20s));
+    REQUIRE(f.on_media([&] { publisher->client.reset(); }).is_ok());
+}
