@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <csignal>
 #include <fstream>
 #include <numeric>
 #include <sstream>
@@ -241,4 +242,39 @@ TEST_CASE("a data directory that cannot be created exits 1 with the reason", "[r
     CHECK(run.exit_code == 1);
     CHECK_THAT(run.err, Contains("cannot create data directory \"" + blocker + "/data\""));
     CHECK_THAT(run.out, !Contains("listening"));
+}
+
+TEST_CASE("confd --list-plugins shows the built plugins, their codecs and encoders", "[cli]") {
+    ConfdRun run = run_confd({"--list-plugins"});
+    INFO("stdout: " << run.out << "\nstderr: " << run.err);
+    CHECK(run.exit_code == 0);
+    CHECK_THAT(run.out, Contains("av1 ") && Contains("conf-av1.so"));
+    CHECK_THAT(run.out, Contains("transcode ") && Contains("conf-transcode.so"));
+    // AV1 from the plugin, next to the built-ins; hardware encoders listed, not available here.
+    CHECK_THAT(run.out, Contains("confrtpav1depay av1parse confrtpav1pay") &&
+                            Contains("plugin av1") && Contains("VP8 ") && Contains("built in"));
+    CHECK_THAT(run.out, Contains("vah264enc") && Contains("not available") && Contains("x264enc"));
+}
+
+TEST_CASE("bad plugins are refused with their reason and confd starts without them", "[cli]") {
+    TempDir dir;
+    std::string config =
+        write_file(dir, "plugins.json",
+                   std::string(R"({"plugins": {"directories": [")") + CONF_TEST_PLUGIN_DIR +
+                       R"("]}, "data_dir": ")" + (dir.path() / "var").string() + R"("})");
+    ConfdRun listed = run_confd({"--config", config, "--list-plugins"});
+    INFO("stdout: " << listed.out);
+    CHECK(listed.exit_code == 0);
+    CHECK_THAT(listed.out, Contains("conftest 1.2.3"));
+    CHECK_THAT(listed.out, Contains("conf-test-wrong_abi.so: plugin ABI major version 2"));
+    CHECK_THAT(listed.out, Contains("conf-test-init_fails.so: plugin 'initfails' init failed"));
+    CHECK_THAT(listed.out, Contains("conf-test-no_entry.so: does not export"));
+
+    conf::test::ConfdProcess confd(with_loopback({"--config", config}));
+    REQUIRE(confd.wait_listening());
+    CHECK_THAT(confd.stderr_text(), Contains("conf-test-duplicate_codec.so refused: ") &&
+                                        Contains("codec VP8 is already registered"));
+    CHECK_THAT(confd.stderr_text(), Contains("plugin conftest 1.2.3 loaded"));
+    confd.send_signal(SIGTERM);
+    CHECK(confd.wait_exit(std::chrono::seconds(10)) == 0);
 }
