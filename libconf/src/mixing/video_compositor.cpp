@@ -267,23 +267,9 @@ VideoCompositor::build_input(const std::string& member_id, ReceivedTrack& track,
     GstBin* inner = GST_BIN(input->bin.get());
     auto appsrc = GRef<GstElement>::adopt(gst_bin_get_by_name(inner, "src"));
     g_object_set(appsrc.get(), "caps", track.caps(), nullptr);
-    auto depayloader = GRef<GstElement>::adopt(gst_bin_get_by_name(inner, "depayloader"));
-    // Lost packets: skip to the next keyframe and ask for one, rather than show garbage.
-    for (const char* property : {"request-keyframe", "wait-for-keyframe"}) {
-        if (has_property(depayloader.get(), property)) {
-            g_object_set(depayloader.get(), property, TRUE, nullptr);
-        }
-    }
-    auto decoder_element = GRef<GstElement>::adopt(gst_bin_get_by_name(inner, "decoder"));
-    if (has_property(decoder_element.get(), "max-errors")) {
-        // A corrupt frame is dropped, never an error that ends the input.
-        g_object_set(decoder_element.get(), "max-errors", -1, nullptr);
-    }
-    if (has_property(decoder_element.get(), "thread-type")) {
-        // libav's frame threading holds frames back (and reports it as latency): slices only.
-        gst_util_set_object_arg(G_OBJECT(decoder_element.get()), "thread-type", "slice");
-        g_object_set(decoder_element.get(), "output-corrupt", FALSE, nullptr);
-    }
+    configure_live_decoding(
+        GRef<GstElement>::adopt(gst_bin_get_by_name(inner, "depayloader")).get(),
+        GRef<GstElement>::adopt(gst_bin_get_by_name(inner, "decoder")).get());
     if (options_.show_names) {
         auto label_element = GRef<GstElement>::adopt(gst_bin_get_by_name(inner, "label"));
         const std::string& text = label_text.empty() ? member_id : label_text;
@@ -298,16 +284,7 @@ VideoCompositor::build_input(const std::string& member_id, ReceivedTrack& track,
     auto size_filter = GRef<GstElement>::adopt(gst_bin_get_by_name(inner, "size"));
     g_object_set(size_filter.get(), "caps", size.get(), nullptr);
 
-    // The decoder and depayloader ask for keyframes upstream; they end at the appsrc.
-    auto appsrc_pad = GRef<GstPad>::adopt(gst_element_get_static_pad(appsrc.get(), "src"));
-    input->keyframe_probe =
-        add_probe(appsrc_pad.get(), GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
-                  [link = input->link](GstPad*, GstPadProbeInfo* info) {
-                      if (gst_video_event_is_force_key_unit(GST_PAD_PROBE_INFO_EVENT(info))) {
-                          link->request_keyframe();
-                      }
-                      return GST_PAD_PROBE_OK;
-                  });
+    input->keyframe_probe = forward_keyframe_requests(appsrc.get(), input->link);
 
     if (!gst_bin_add(pipeline_->bin(), input->bin.get())) {
         return already_exists(fmt::format("an element named input-{} exists", member_id));

@@ -208,17 +208,8 @@ Status LiveStream::build(ReceivedTrack& video, ReceivedTrack& audio) {
     g_object_set(video_src.get(), "caps", video.caps(), nullptr);
     g_object_set(audio_src.get(), "caps", audio.caps(), nullptr);
 
-    // Lost packets: skip to the next keyframe and ask for one, rather than encode garbage.
-    auto depay = pipeline_->element("video-depay");
-    for (const char* property : {"request-keyframe", "wait-for-keyframe"}) {
-        if (has_property(depay.get(), property)) {
-            g_object_set(depay.get(), property, TRUE, nullptr);
-        }
-    }
-    auto decoder = pipeline_->element("video-decoder");
-    if (has_property(decoder.get(), "max-errors")) {
-        g_object_set(decoder.get(), "max-errors", -1, nullptr); // a corrupt frame is skipped
-    }
+    configure_live_decoding(pipeline_->element("video-depay").get(),
+                            pipeline_->element("video-decoder").get());
     auto encoder_sink = GRef<GstPad>::adopt(gst_element_get_static_pad(encoder_.get(), "sink"));
     auto cadence = std::make_shared<KeyframeCadence>(
         static_cast<GstClockTime>(o.keyframe_interval.count()) * GST_MSECOND,
@@ -229,17 +220,7 @@ Status LiveStream::build(ReceivedTrack& video, ReceivedTrack& audio) {
                                    cadence->on_frame(pad, GST_PAD_PROBE_INFO_BUFFER(info));
                                    return GST_PAD_PROBE_OK;
                                });
-    // The depayloader's and decoder's keyframe requests end at the appsrc: pass them on to
-    // the track's sender.
-    auto video_src_pad = GRef<GstPad>::adopt(gst_element_get_static_pad(video_src.get(), "src"));
-    keyframe_probe_ =
-        add_probe(video_src_pad.get(), GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
-                  [link = video_link_](GstPad*, GstPadProbeInfo* info) {
-                      if (gst_video_event_is_force_key_unit(GST_PAD_PROBE_INFO_EVENT(info))) {
-                          link->request_keyframe();
-                      }
-                      return GST_PAD_PROBE_OK;
-                  });
+    keyframe_probe_ = forward_keyframe_requests(video_src.get(), video_link_);
     install_bus_routing();
     pipeline_->set_listener(this);
     if (Status started = pipeline_->start(); !started) {

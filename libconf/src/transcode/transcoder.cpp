@@ -113,29 +113,9 @@ Status Transcoder::build(ReceivedTrack& source, EncoderSelector& encoders) {
 
     auto appsrc = pipeline_->element("src");
     g_object_set(appsrc.get(), "caps", source.caps(), nullptr);
-    auto depayloader = pipeline_->element("depayloader");
-    for (const char* property : {"request-keyframe", "wait-for-keyframe"}) {
-        if (has_property(depayloader.get(), property)) {
-            g_object_set(depayloader.get(), property, TRUE, nullptr);
-        }
-    }
-    auto decoder = pipeline_->element("decoder");
-    if (has_property(decoder.get(), "max-errors")) {
-        g_object_set(decoder.get(), "max-errors", -1, nullptr); // a bad frame is dropped
-    }
-    if (has_property(decoder.get(), "thread-type")) {
-        gst_util_set_object_arg(G_OBJECT(decoder.get()), "thread-type", "slice");
-    }
-    // The depayloader's and decoder's keyframe requests end at the appsrc: pass them on.
-    auto appsrc_pad = GRef<GstPad>::adopt(gst_element_get_static_pad(appsrc.get(), "src"));
-    keyframe_probe_ =
-        add_probe(appsrc_pad.get(), GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
-                  [link = link_](GstPad*, GstPadProbeInfo* info) {
-                      if (gst_video_event_is_force_key_unit(GST_PAD_PROBE_INFO_EVENT(info))) {
-                          link->request_keyframe();
-                      }
-                      return GST_PAD_PROBE_OK;
-                  });
+    configure_live_decoding(pipeline_->element("depayloader").get(),
+                            pipeline_->element("decoder").get());
+    keyframe_probe_ = forward_keyframe_requests(appsrc.get(), link_);
 
     auto payloader = pipeline_->element("payloader");
     auto pad = GRef<GstPad>::adopt(gst_element_get_static_pad(payloader.get(), "src"));
