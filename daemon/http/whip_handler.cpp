@@ -7,9 +7,35 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
+#include <memory>
+
 namespace conf::daemon {
 
 namespace {
+
+// `?height=N` on a WHEP POST: a smaller rendition of the video (0 or absent: as published).
+Result<int> rendition_height(SoupServerMessage* message) {
+    const char* query = g_uri_get_query(soup_server_message_get_uri(message));
+    if (query == nullptr) {
+        return 0;
+    }
+    GHashTable* raw = soup_form_decode(query);
+    std::unique_ptr<GHashTable, decltype(&g_hash_table_unref)> form(raw, &g_hash_table_unref);
+    auto* value = static_cast<const char*>(g_hash_table_lookup(form.get(), "height"));
+    if (value == nullptr) {
+        return 0;
+    }
+    int height = 0;
+    std::string_view text(value);
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), height);
+    if (ec != std::errc() || end != text.data() + text.size() || height < kMinRenditionHeight ||
+        height > kMaxRenditionHeight) {
+        return invalid_argument(fmt::format("height must be an integer {}-{}, not '{}'",
+                                            kMinRenditionHeight, kMaxRenditionHeight, text));
+    }
+    return height;
+}
 
 constexpr std::chrono::milliseconds kMediaTimeout{10000};
 
@@ -175,22 +201,29 @@ void WhipHandler::view(SoupServerMessage* message, const std::string& room,
     if (!admit(message, room, &Grants::subscribe, "subscribe", "subscribing")) {
         return;
     }
+    auto height = rendition_height(message);
+    if (!height) {
+        reply_error(message, SOUP_STATUS_BAD_REQUEST, height.status().message());
+        return;
+    }
     std::string offer;
     if (!read_body(message, "application/sdp", offer)) {
         return;
     }
-    calls_.start(message, [this, room, publisher, offer](MediaCalls::Responder respond) {
+    calls_.start(message, [this, room, publisher, offer,
+                           max_height = *height](MediaCalls::Responder respond) {
         const bool mix = publisher == kMixMemberId;
-        registry_.view(room, mix ? std::string() : publisher, offer,
-                       [room, publisher, respond](Result<SessionInfo> session) {
-                           if (!session) {
-                               respond(error_response(session.status()));
-                               return;
-                           }
-                           respond(
-                               created(fmt::format("/whep/{}/{}/{}", room, publisher, session->id),
-                                       std::move(session->answer_sdp)));
-                       });
+        registry_.view(
+            room, mix ? std::string() : publisher, offer,
+            [room, publisher, respond](Result<SessionInfo> session) {
+                if (!session) {
+                    respond(error_response(session.status()));
+                    return;
+                }
+                respond(created(fmt::format("/whep/{}/{}/{}", room, publisher, session->id),
+                                std::move(session->answer_sdp)));
+            },
+            max_height);
     });
 }
 

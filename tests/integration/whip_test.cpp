@@ -242,6 +242,13 @@ TEST_CASE("bad WHIP requests get RFC 9725 status codes and confd keeps serving",
     auto unknown_publisher =
         http_request("POST", confd.http_url() + "whep/room1/nope", h265_only, "application/sdp");
     CHECK(unknown_publisher.status == 404);
+    for (const char* height : {"abc", "5", "99999", "120x"}) {
+        auto bad_height =
+            http_request("POST", confd.http_url() + "whep/room1/nope?height=" + height, h265_only,
+                         "application/sdp");
+        CHECK(bad_height.status == 400);
+        CHECK_THAT(bad_height.body, Contains("height must be an integer 90-2160"));
+    }
     auto bad_room =
         http_request("POST", confd.http_url() + "whip/.hidden", h265_only, "application/sdp");
     CHECK(bad_room.status == 400);

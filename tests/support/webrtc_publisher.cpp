@@ -130,9 +130,10 @@ void WebRtcPublisher::start(Signaller& signaller) {
         struct Counters {
             std::atomic<int>* total;
             std::atomic<int>* stream;
+            std::atomic<int>* height; // video only
         };
-        auto* counters =
-            new Counters{video ? &decoded_video_frames_ : &decoded_audio_buffers_, nullptr};
+        auto* counters = new Counters{video ? &decoded_video_frames_ : &decoded_audio_buffers_,
+                                      nullptr, video ? &decoded_video_height_ : nullptr};
         if (video) {
             std::lock_guard lock(streams_mutex_);
             counters->stream =
@@ -141,9 +142,17 @@ void WebRtcPublisher::start(Signaller& signaller) {
         // Counted per decoded buffer; the probe lives as long as the pad.
         gst_pad_add_probe(
             decoded.get(), GST_PAD_PROBE_TYPE_BUFFER,
-            [](GstPad*, GstPadProbeInfo*, gpointer data) {
+            [](GstPad* decoder_src, GstPadProbeInfo*, gpointer data) {
                 auto* c = static_cast<Counters*>(data);
                 ++*c->total;
+                if (c->height != nullptr) {
+                    auto frame = GRef<GstCaps>::adopt(gst_pad_get_current_caps(decoder_src));
+                    int height = 0;
+                    if (frame && gst_structure_get_int(gst_caps_get_structure(frame.get(), 0),
+                                                       "height", &height)) {
+                        c->height->store(height);
+                    }
+                }
                 if (c->stream != nullptr) {
                     ++*c->stream;
                 }

@@ -57,6 +57,8 @@ class WebRtcPublisher : public SignallingPeer {
 
     // Video frames decoded from what this peer received.
     int decoded_video_frames() const { return decoded_video_frames_.load(); }
+    // Height of the last decoded video frame (0 before the first).
+    int decoded_video_height() const { return decoded_video_height_.load(); }
     int decoded_audio_buffers() const { return decoded_audio_buffers_.load(); }
     // The last seconds (up to 30) of each incoming audio stream, decoded: mono, 48 kHz.
     std::vector<std::vector<float>> received_audio() const;
@@ -81,6 +83,7 @@ class WebRtcPublisher : public SignallingPeer {
     std::vector<SignalConnection> signals_;
     std::string offer_;
     std::atomic<int> decoded_video_frames_{0};
+    std::atomic<int> decoded_video_height_{0};
     std::atomic<int> decoded_audio_buffers_{0};
     std::atomic<int> answers_{0};
     bool answering_ = false;

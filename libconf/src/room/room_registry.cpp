@@ -527,8 +527,13 @@ const Recorder* RoomRegistry::recording_of(const std::string& room,
 }
 
 void RoomRegistry::view(const std::string& room, const std::string& publisher,
-                        const std::string& offer, SessionCallback done) {
+                        const std::string& offer, SessionCallback done, int max_height) {
     CONF_ASSERT_MEDIA_THREAD(engine_);
+    if (max_height != 0 && (max_height < kMinRenditionHeight || max_height > kMaxRenditionHeight)) {
+        done(invalid_argument(fmt::format("a rendition height must be {}-{}, not {}",
+                                          kMinRenditionHeight, kMaxRenditionHeight, max_height)));
+        return;
+    }
     auto r = rooms_.find(room);
     if (publisher.empty() && (r == rooms_.end() || !r->second.deleted.empty())) {
         done(not_found(fmt::format("no room '{}'", room)));
@@ -567,16 +572,22 @@ void RoomRegistry::view(const std::string& room, const std::string& publisher,
     }
     std::string id = new_session_id();
     EndpointOptions endpoint = endpoint_options();
-    // A viewer that cannot receive the publisher's codec gets the room's shared transcode.
+    // A viewer that cannot receive the publisher's codec, or asks for a smaller picture,
+    // gets the room's shared transcode.
     endpoint.convert_source =
-        [target = r->second.room.get(), alive = r->second.room->alive_token(),
+        [target = r->second.room.get(), alive = r->second.room->alive_token(), max_height,
          logger = logger_.with("room", room).with("viewer", id)](
             ReceivedTrack& source,
-            const std::vector<const Codec*>& accepted) -> std::shared_ptr<ReceivedTrack> {
-        if (alive.expired()) {
-            return nullptr;
+            std::vector<const Codec*> accepted) -> std::shared_ptr<ReceivedTrack> {
+        auto own = std::find(accepted.begin(), accepted.end(), &source.codec());
+        if (alive.expired() || source.kind() != MediaKind::kVideo ||
+            (own != accepted.end() && max_height == 0)) {
+            return nullptr; // forwarded as it is
         }
-        auto converted = target->transcodes().acquire(source, accepted);
+        if (own != accepted.end()) {
+            std::rotate(accepted.begin(), own, own + 1); // a rendition keeps the codec if it can
+        }
+        auto converted = target->transcodes().acquire(source, accepted, max_height);
         if (!converted) {
             logger.warn("{}", converted.status().message());
             return nullptr;

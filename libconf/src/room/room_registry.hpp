@@ -69,6 +69,10 @@ struct JoinRequest {
     bool mixed = false; // receive the room's mix (a kHybrid room; kMixed rooms always do)
 };
 
+// Heights a viewer may ask for a rendition at.
+inline constexpr int kMinRenditionHeight = 90;
+inline constexpr int kMaxRenditionHeight = 2160;
+
 struct RoomRegistryOptions {
     std::vector<std::string> ice_addresses{"127.0.0.1"};
     std::string stun_server;
@@ -132,8 +136,11 @@ class RoomRegistry final : private PublisherSession::Owner, private ViewerSessio
     // Errors as publish, plus kNotFound (no such publisher) and kFailedPrecondition (the
     // publisher has no media yet). An empty `publisher` views the room's mix (composite
     // video, mixed audio), which runs while the viewer does; kNotFound for no such room.
+    // `max_height` > 0 asks for a smaller rendition of the video (kMinRenditionHeight to
+    // kMaxRenditionHeight, else kInvalidArgument): scaled to that height, encoded once and
+    // shared with every viewer asking the same.
     void view(const std::string& room, const std::string& publisher, const std::string& offer,
-              SessionCallback done);
+              SessionCallback done, int max_height = 0);
     // A live stream of the room's mix; kNotFound for no such room, kResourceExhausted at
     // max_streams or max_streams_per_room, kFailedPrecondition when streaming is off.
     Result<StreamInfo> start_stream(const std::string& room, const StreamRequest& request);

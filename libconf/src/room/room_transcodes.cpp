@@ -35,7 +35,8 @@ RoomTranscodes::acquire(ReceivedTrack& source, const std::vector<const Codec*>& 
     }
     std::vector<std::string> reasons;
     for (const Codec* codec : accepted) {
-        if (codec->kind != source.kind() || codec == &source.codec()) {
+        // The source's own codec only for a smaller rendition.
+        if (codec->kind != source.kind() || (codec == &source.codec() && height == 0)) {
             continue;
         }
         Key key{source.id(), std::string(codec->name), height};

@@ -37,10 +37,11 @@ class RoomTranscodes {
     RoomTranscodes(const RoomTranscodes&) = delete;
     RoomTranscodes& operator=(const RoomTranscodes&) = delete;
 
-    // `source` in the first of `accepted` that can be encoded, shared with whoever already
-    // asked for the same; the pointer keeps it running. kFailedPrecondition when transcoding
-    // is off, kResourceExhausted at max_transcoders, kUnavailable when no accepted codec has
-    // a usable encoder.
+    // `source` in the first of `accepted` that can be encoded (scaled to `height`, 0: its
+    // own size; with a height, the source's own codec may be the target), shared with
+    // whoever already asked for the same; the pointer keeps it running. kFailedPrecondition when
+    // transcoding is off, kResourceExhausted at max_transcoders, kUnavailable when no accepted
+    // codec has a usable encoder.
     Result<std::shared_ptr<ReceivedTrack>>
     acquire(ReceivedTrack& source, const std::vector<const Codec*>& accepted, int height = 0);
 

@@ -293,11 +293,10 @@ Status Endpoint::create_send_tracks(const std::vector<OfferedMedia>& media) {
                 continue;
             }
             ReceivedTrack* source = *it;
-            const OfferedFormat* format = offered.format_for(source->codec());
-            if (format == nullptr) {
-                source = convert(*source, offered);
-                format = source != nullptr ? offered.format_for(source->codec()) : nullptr;
+            if (ReceivedTrack* converted = convert(*source, offered)) {
+                source = converted;
             }
+            const OfferedFormat* format = offered.format_for(source->codec());
             if (format == nullptr) {
                 continue;
             }

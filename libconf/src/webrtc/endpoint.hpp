@@ -47,10 +47,11 @@ struct EndpointOptions {
     // frozen or unplugged machine): the endpoint fails. 0: never. Like RFC 7675 consent,
     // which webrtcbin 1.22 does not enable in libnice.
     std::chrono::milliseconds silence_timeout{0};
-    // Answering: when a track to send is in a codec the peer's offer does not accept, this
-    // may supply the same track in one it does (`accepted`, in the offer's preference order):
-    // a transcode the room shares. The endpoint holds what it returns while it lives;
-    // nullptr (or no converter) leaves the track unsent.
+    // Answering: asked for each track to send with the codecs the peer's offer accepts for
+    // it (`accepted`, in the offer's preference order), this may supply the track in another
+    // form (a transcode the room shares: another codec, a smaller size), which is sent
+    // instead. nullptr sends the track as it is, if the offer accepts its codec. The endpoint
+    // holds what it returns while it lives.
     std::function<std::shared_ptr<ReceivedTrack>(ReceivedTrack& source,
                                                  const std::vector<const Codec*>& accepted)>
         convert_source;
@@ -124,7 +125,7 @@ class Endpoint : public SignallingPeer, private Pipeline::Listener {
     // Posts `fn` to the media thread, dropped if this endpoint is gone by then.
     void post(std::function<void(Endpoint&)> fn);
     Status create_send_tracks(const std::vector<OfferedMedia>& media);
-    // `source` in a codec `offered` accepts, through options_.convert_source; or nullptr.
+    // What options_.convert_source makes of `source` for `offered`; nullptr: `source` itself.
     ReceivedTrack* convert(ReceivedTrack& source, const OfferedMedia& offered);
     void detach_send_tracks();
     void add_receive_transceivers(const std::vector<OfferedMedia>& media);

@@ -309,10 +309,45 @@ TEST_CASE("viewers that take only H.264 decode a VP8 publisher through one share
     CHECK(conf::test::eventually(
         [&] { return first->client->decoded_video_frames() >= first_frames + 30; }, 10s));
 
-    // A VP8 viewer needs no transcode; when the H.264 viewers go, the transcode stops.
+    CHECK(first->client->decoded_video_height() == 240); // the publisher's own size
+
+    // A VP8 viewer asking for a 120-line rendition: its own transcode (VP8 -> VP8, scaled).
+    auto small = std::make_unique<Peer>();
+    REQUIRE(f.on_media([&] {
+                 small->client = std::make_unique<conf::test::WebRtcPublisher>(
+                     f.engine->impl(), "webrtcbin name=peer");
+                 small->client->add_receiver(
+                     "application/x-rtp,media=video,encoding-name=VP8,clock-rate=90000,payload=96");
+                 small->signaller.peer = small->client.get();
+                 small->signaller.submit = [&f, session](const std::string& offer,
+                                                         conf::SessionCallback done) {
+                     f.registry->view("clinic", session, offer, std::move(done), 120);
+                 };
+                 small->client->start(small->signaller);
+             }).is_ok());
+    REQUIRE(wait_outcome(*small).is_ok());
+    CHECK(conf::test::eventually([&] { return small->client->decoded_video_frames() >= 30; }, 15s));
+    CHECK(small->client->decoded_video_height() == 120);
+    running = transcodes();
+    REQUIRE(running.size() == 2);
+    CHECK(std::count_if(running.begin(), running.end(), [](const conf::TranscodeInfo& t) {
+              return t.codec == "VP8" && t.height == 120 && t.subscribers == 1;
+          }) == 1);
+
+    // A height out of range is refused before any media work.
+    auto refused = std::make_shared<std::promise<conf::Result<conf::SessionInfo>>>();
+    REQUIRE(f.on_media([&] {
+                 f.registry->view(
+                     "clinic", session, "v=0\r\n",
+                     [refused](conf::Result<conf::SessionInfo> r) { refused->set_value(r); }, 5);
+             }).is_ok());
+    CHECK(refused->get_future().get().status().code() == conf::StatusCode::kInvalidArgument);
+
+    // When the viewers go, their transcodes stop.
     REQUIRE(f.on_media([&] {
                  first->client.reset();
                  second->client.reset();
+                 small->client.reset();
              }).is_ok());
     CHECK(conf::test::eventually([&] { return transcodes().empty(); }, 20s));
     REQUIRE(f.on_media([&] { publisher->client.reset(); }).is_ok());
