@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include <tuple>
+
 #include <charconv>
 
 namespace conf::daemon {
@@ -55,6 +57,19 @@ Result<RecordingRequest> recording_request(const pb::StartRecordingRequest& requ
         break;
     default:
         return invalid_argument("container is not a Container");
+    }
+    for (auto [field, name, target] :
+         {std::tuple{"video_codec", &request.video_codec(), &out.transcode.video},
+          std::tuple{"audio_codec", &request.audio_codec(), &out.transcode.audio}}) {
+        if (name->empty()) {
+            continue;
+        }
+        *target = find_codec(*name);
+        if (*target == nullptr || (*target)->containers == 0) {
+            return invalid_argument(fmt::format("{} '{}' is not a codec confd records (see "
+                                                "confd --list-plugins)",
+                                                field, *name));
+        }
     }
     return out;
 }

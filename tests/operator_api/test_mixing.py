@@ -1,6 +1,7 @@
 """A room's mix driven through the operator API against a real confd: a hybrid room with a
 small canvas, two WHIP publishers (whip-client), a composite recording checked with ffprobe,
-layouts set and locked with SetLayout/UpdateLayout, and the events those cause.
+layouts set and locked with SetLayout/UpdateLayout, and the events those cause. Also
+recordings transcoded on request (H.264 + AAC in MP4 from a VP8 + Opus publisher).
 """
 
 import json
@@ -54,14 +55,14 @@ class MixingTest(ConfdTestMixin, unittest.TestCase):
                     process.kill()
                     process.wait()
 
-    def publish(self, name, pattern, frequency):
+    def publish(self, name, pattern, frequency, room=ROOM):
         token = self.api.call(self.api.rooms.CreateJoinToken, room_api.CreateJoinTokenRequest(
-            room=ROOM, identity=name, name=name,
+            room=room, identity=name, name=name,
             grants=room_pb2.Grants(publish=True))).token
         log = open(os.path.join(self.confd.dir, f"whip-{name}.log"), "wb")
         self.addCleanup(log.close)
         self.publishers.append(spawn(
-            [WHIP_CLIENT_PATH, f"{self.confd.http_url}whip/{ROOM}", "--token", token,
+            [WHIP_CLIENT_PATH, f"{self.confd.http_url}whip/{room}", "--token", token,
              "--duration", "120", "--pipeline", PUBLISHER.format(pattern=pattern,
                                                                   frequency=frequency)],
             stdout=log, stderr=subprocess.STDOUT))
@@ -166,6 +167,54 @@ class MixingTest(ConfdTestMixin, unittest.TestCase):
         watch.wait_for_kind("mix_state_changed", where=lambda p: not p.running)
         self.assertFalse(self.room().mix_running)
         self.assertEqual(len(self.room().tiles), 0)
+
+    def test_recording_transcoded_to_h264_and_aac_in_mp4(self):
+        api = self.api
+        room = "clinic"
+        api.call(api.rooms.CreateRoom, room_api.CreateRoomRequest(room=room_pb2.Room(name=room)))
+        self.publish("alice", "red", 500, room)
+        alice = eventually(lambda: (lambda p: p[0] if len(p) == 1 and len(p[0].tracks) == 2
+                                    else None)(api.call(
+                                        api.rooms.ListParticipants,
+                                        room_api.ListParticipantsRequest(room=room)).participants),
+                           30, "alice publishing two tracks")
+        source = recording_api.RecordingSource(participant_id=alice.id)
+
+        # Targets confd cannot honour are refused before anything starts.
+        for request, words in [
+                (dict(video_codec="H265"), "video_codec 'H265' is not a codec confd records"),
+                (dict(video_codec="OPUS"), "OPUS is not a video codec"),
+                (dict(audio_codec="VP8"), "VP8 is not an audio codec"),
+                (dict(video_codec="VP8", container=room_pb2.CONTAINER_MP4),
+                 "VP8 cannot be recorded into mp4")]:
+            error = expect_error(self, grpc.StatusCode.INVALID_ARGUMENT,
+                                 api.recordings.StartRecording,
+                                 recording_api.StartRecordingRequest(room=room, source=source,
+                                                                     **request),
+                                 metadata=api.metadata, timeout=api.timeout)
+            self.assertIn(words, error.details())
+
+        started = api.call(api.recordings.StartRecording, recording_api.StartRecordingRequest(
+            room=room, source=source, container=room_pb2.CONTAINER_MP4,
+            video_codec="H264", audio_codec="AAC"))
+        self.assertEqual(started.state, State.RECORDING)
+        time.sleep(RECORD_SECONDS)  # media time in the file
+        stopped = api.call(api.recordings.StopRecording,
+                           recording_api.StopRecordingRequest(id=started.id))
+        self.assertEqual(stopped.state, State.FINALIZED)
+        manifest = stopped.files[0]
+        self.assertEqual(sorted(t.codec for t in manifest.tracks), ["aac", "h264"])
+        path = os.path.join(self.confd.recordings_dir, room, started.id, manifest.files[0].path)
+        self.assertTrue(path.endswith(".mp4"), path)
+        probed = ffprobe(path)
+        streams = {s["codec_type"]: s for s in probed["streams"]}
+        self.assertEqual(streams["video"]["codec_name"], "h264")
+        self.assertEqual((streams["video"]["width"], streams["video"]["height"]), (320, 180))
+        self.assertEqual(streams["audio"]["codec_name"], "aac")
+        duration = float(probed["format"]["duration"])
+        self.assertGreater(duration, RECORD_SECONDS - 1.5)
+        frames = int(streams["video"]["nb_read_frames"])
+        self.assertGreater(frames, 15 * (duration - 1), f"{frames} frames in {duration} s")
 
 
 if __name__ == "__main__":

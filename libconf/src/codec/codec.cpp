@@ -32,6 +32,10 @@ constexpr std::array kCodecs = {
     Codec{"OPUS", MediaKind::kAudio, 48000, 2, "rtpopusdepay", "", "rtpopuspay", "opusdec",
           "opusenc", "opus", "audio/x-opus", 300, 111, "minptime=10;useinbandfec=1",
           kContainerMatroska | kContainerWebm | kContainerMp4, ""},
+    // A recording target only (H.264 + AAC in MP4 plays everywhere): never over RTP, so no
+    // payloader, no payload type, never offered or accepted in SDP.
+    Codec{"AAC", MediaKind::kAudio, 48000, 2, "", "aacparse", "", "avdec_aac", "avenc_aac", "aac",
+          "audio/mpeg,mpegversion=4", 0, 0, "", kContainerMatroska | kContainerMp4, ""},
 };
 
 } // namespace

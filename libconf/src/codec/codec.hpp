@@ -39,9 +39,12 @@ struct Codec {
     std::string_view plugin;         // the plugin that added it; "" for built-in codecs
 
     bool recordable_in(unsigned container) const noexcept { return (containers & container) != 0; }
+    // Spoken over RTP (offered and accepted in SDP); false for recording-only targets (AAC).
+    bool over_rtp() const noexcept { return !payloader.empty(); }
 };
 
-// The codecs libconf has without plugins: VP8, VP9, H264, OPUS.
+// The codecs libconf has without plugins: VP8, VP9, H264, OPUS over RTP; AAC as a recording
+// target.
 std::span<const Codec> builtin_codecs() noexcept;
 
 // Looks up an rtpmap encoding name ("vp8", "H264", "opus"), case-insensitively, among the

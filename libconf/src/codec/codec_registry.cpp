@@ -25,6 +25,7 @@ constexpr std::array kBuiltinEncoders = {
                   1, "keyframe-max-dist", ""},
     EncoderChoice{"OPUS", "opusenc", 100, false, "frame-size=20 inband-fec=true", "bitrate", 1, "",
                   ""},
+    EncoderChoice{"AAC", "avenc_aac", 100, false, "", "bitrate", 1, "", ""},
 };
 
 bool valid_encoding_name(std::string_view name) {
@@ -154,7 +155,7 @@ const Codec* CodecRegistry::find(std::string_view encoding_name) const noexcept 
 std::vector<const Codec*> CodecRegistry::codecs(MediaKind kind) const {
     std::vector<const Codec*> result;
     for (const Codec* codec : all()) {
-        if (codec->kind == kind) {
+        if (codec->kind == kind && codec->over_rtp()) {
             result.push_back(codec);
         }
     }

@@ -52,7 +52,8 @@ class CodecRegistry {
     Status add_encoder(const EncoderChoice& encoder);
 
     const Codec* find(std::string_view encoding_name) const noexcept;
-    // Codecs of `kind`, highest rank first (ties: built-ins, then in the order added).
+    // Codecs of `kind` spoken over RTP, highest rank first (ties: built-ins, then in the
+    // order added).
     std::vector<const Codec*> codecs(MediaKind kind) const;
     // Every codec, video first, each kind by rank.
     std::vector<const Codec*> all() const;

@@ -1,5 +1,9 @@
 #include "recording/recorder.hpp"
 
+#include "core/running_time_probe.hpp"
+#include "transcode/encoder_selector.hpp"
+#include "webrtc/appsrc_feed.hpp"
+
 #include "core/signal_connection.hpp"
 #include "recording/disk_worker.hpp"
 #include "recording/sha256.hpp"
@@ -102,7 +106,8 @@ Result<std::unique_ptr<Recorder>> Recorder::create(Engine::Impl& engine, Recorde
 }
 
 Status Recorder::build(std::vector<RecorderTrack> tracks) {
-    std::vector<const Codec*> codecs;
+    std::vector<const Codec*> codecs;  // as the tracks arrive
+    std::vector<const Codec*> targets; // as they are written
     std::set<std::string, std::less<>> seen;
     for (const RecorderTrack& track : tracks) {
         if (!is_safe_path_component(track.id) || !seen.insert(track.id).second) {
@@ -114,8 +119,19 @@ Status Recorder::build(std::vector<RecorderTrack> tracks) {
             return codec.status().with_context(fmt::format("track '{}'", track.id));
         }
         codecs.push_back(*codec);
+        const Codec* target = (*codec)->kind == MediaKind::kVideo ? options_.transcode.video
+                                                                  : options_.transcode.audio;
+        if (target == nullptr || target == *codec) {
+            targets.push_back(*codec);
+            continue;
+        }
+        if (target->kind != (*codec)->kind || (*codec)->decoder.empty()) {
+            return invalid_argument(fmt::format("track '{}': {} cannot be recorded as {}", track.id,
+                                                (*codec)->name, target->name));
+        }
+        targets.push_back(target);
     }
-    auto muxer = choose_muxer(options_.container, codecs);
+    auto muxer = choose_muxer(options_.container, targets);
     if (!muxer) {
         return muxer.status();
     }
@@ -176,21 +192,86 @@ Status Recorder::build(std::vector<RecorderTrack> tracks) {
     manifest_.set_container(muxer_.container);
     manifest_.add_files()->set_path(media_file_.filename().string());
     for (std::size_t i = 0; i < tracks.size(); ++i) {
-        if (Status added = add_track(std::move(tracks[i]), *codecs[i]); !added) {
+        if (Status added = add_track(std::move(tracks[i]), *codecs[i], *targets[i]); !added) {
             return added;
         }
     }
     return Status::ok();
 }
 
-Status Recorder::add_track(RecorderTrack track, const Codec& codec) {
+Status Recorder::add_transcode(const std::string& track, const Codec& codec, const Codec& target,
+                               std::vector<GRef<GstElement>>& chain) {
+    auto choice = EncoderSelector::global().choose(target.name);
+    if (!choice) {
+        return choice.status().with_context(fmt::format("track '{}'", track));
+    }
+    const bool video = codec.kind == MediaKind::kVideo;
+    std::vector<std::pair<std::string_view, std::string>> elements;
+    if (!codec.parser.empty()) {
+        elements.emplace_back(codec.parser, "parse-" + track);
+    }
+    elements.emplace_back(codec.decoder, "decode-" + track);
+    if (video) {
+        elements.emplace_back("videoconvert", "convert-" + track);
+    } else {
+        elements.emplace_back("audioconvert", "convert-" + track);
+        elements.emplace_back("audioresample", "resample-" + track);
+    }
+    GstElement* depayloader = chain.back().get();
+    GstElement* decoder = nullptr;
+    for (const auto& [factory, name] : elements) {
+        auto element = make_element(factory, name);
+        if (!element) {
+            return element.status();
+        }
+        if (factory == codec.decoder) {
+            decoder = element->get();
+        }
+        chain.push_back(*element);
+    }
+    configure_live_decoding(depayloader, decoder);
+    // Encoders add latency; a live source reports none it could absorb, so without a queue the
+    // muxer cannot configure its latency. It also gives the encoder a thread of its own.
+    auto queue = make_element("queue", "encode-queue-" + track);
+    if (!queue) {
+        return queue.status();
+    }
+    g_object_set(queue->get(), "max-size-buffers", 0u, "max-size-bytes", 0u, "max-size-time",
+                 static_cast<guint64>(2 * GST_SECOND), nullptr);
+    chain.push_back(*queue);
+    // Keyframes every 2 s (60 frames at 30 fps): seeking in the file stays quick.
+    auto encoder = EncoderSelector::make(*choice,
+                                         video ? options_.transcode.video_bitrate_kbps
+                                               : options_.transcode.audio_bitrate / 1000,
+                                         60, "encode-" + track);
+    if (!encoder) {
+        return encoder.status().with_context(fmt::format("track '{}'", track));
+    }
+    chain.push_back(*encoder);
+    if (!target.parser.empty()) {
+        auto parse = make_element(target.parser, "target-parse-" + track);
+        if (!parse) {
+            return parse.status();
+        }
+        chain.push_back(*parse);
+    }
+    logger_.info("track {}: {} recorded as {} with {}", track, codec.name, target.name,
+                 choice->factory);
+    return Status::ok();
+}
+
+Status Recorder::add_track(RecorderTrack track, const Codec& codec, const Codec& target) {
     auto src = make_element("appsrc", "src-" + track.id);
     auto depay = make_element(codec.depayloader, "depay-" + track.id);
     if (!src || !depay) {
         return !src ? src.status() : depay.status();
     }
     std::vector<GRef<GstElement>> chain = {*src, *depay};
-    if (!codec.parser.empty()) {
+    if (&target != &codec) {
+        if (Status built = add_transcode(track.id, codec, target, chain); !built) {
+            return built;
+        }
+    } else if (!codec.parser.empty()) {
         auto parse = make_element(codec.parser, "parse-" + track.id);
         if (!parse) {
             return parse.status();
@@ -224,7 +305,11 @@ Status Recorder::add_track(RecorderTrack track, const Codec& codec) {
         // After a gap, drop partial frames until a keyframe and ask upstream for one (the
         // keyframe probe passes that on to the listener) rather than mux frames that decode
         // as garbage.
-        g_object_set(depay->get(), "request-keyframe", TRUE, "wait-for-keyframe", TRUE, nullptr);
+        for (const char* property : {"request-keyframe", "wait-for-keyframe"}) {
+            if (has_property(depay->get(), property)) { // plugin depayloaders may lack one
+                g_object_set(depay->get(), property, TRUE, nullptr);
+            }
+        }
     }
     for (const auto& element : chain) {
         gst_bin_add(pipeline_->bin(), element.get());
@@ -241,10 +326,19 @@ Status Recorder::add_track(RecorderTrack track, const Codec& codec) {
     auto out_pad = GRef<GstPad>::adopt(gst_element_get_static_pad(chain.back().get(), "src"));
     if (!mux_pad || gst_pad_link(out_pad.get(), mux_pad.get()) != GST_PAD_LINK_OK) {
         return internal_error(fmt::format("track '{}': {} takes no {} input", track.id,
-                                          muxer_.factory, codec.recording_name));
+                                          muxer_.factory, target.recording_name));
     }
 
     Track entry;
+    if (&target != &codec) {
+        // The encoder's segment (x264enc's starts at 1000 hours) would make the start-time
+        // probes at the muxer read its PTS as running time wrongly.
+        entry.running_time_probe = add_running_time_probe(out_pad.get());
+    }
+    if (video) {
+        auto depay_src = GRef<GstPad>::adopt(gst_element_get_static_pad(depay->get(), "src"));
+        entry.increasing_pts_probe = add_increasing_pts_probe(depay_src.get());
+    }
     entry.id = track.id;
     entry.codec = &codec;
     entry.mux_pad = std::move(mux_pad);
@@ -255,7 +349,7 @@ Status Recorder::add_track(RecorderTrack track, const Codec& codec) {
     RecordingManifest::Track* manifest_track = manifest_.add_tracks();
     manifest_track->set_id(track.id);
     manifest_track->set_kind(manifest_kind(codec));
-    manifest_track->set_codec(std::string(codec.recording_name));
+    manifest_track->set_codec(std::string(target.recording_name)); // what the file holds
     manifest_track->set_clock_rate(static_cast<std::uint32_t>(codec.clock_rate));
     install_probes(tracks_.size() - 1, src->get());
     return Status::ok();
@@ -296,6 +390,8 @@ Recorder::~Recorder() {
     for (Track& track : tracks_) {
         track.mux_probe.remove();
         track.keyframe_probe.remove();
+        track.running_time_probe.remove();
+        track.increasing_pts_probe.remove();
     }
     bool off_thread = torn_down_ || (pipeline_ && pipeline_->state() == PipelineState::kStopping);
     // Sets the pipeline to NULL, or hands a still-draining one to a teardown thread.

@@ -49,6 +49,17 @@ namespace conf {
 
 class DiskWorker;
 
+// A recording in other codecs than the tracks arrive in (for example H.264 + AAC in MP4, which
+// every player takes): each track decoded and encoded in the recorder's own pipeline. A null
+// codec keeps that kind as it arrives (pass-through, the default).
+struct RecordingTranscode {
+    const Codec* video = nullptr;
+    const Codec* audio = nullptr;
+    int video_bitrate_kbps = 2000;
+    int audio_bitrate = 128000;
+    bool any() const noexcept { return video != nullptr || audio != nullptr; }
+};
+
 struct RecorderOptions {
     // The recordings root ({data-dir}/recordings); this recording goes to {root}/{room}/{id}/.
     std::filesystem::path output_dir;
@@ -59,6 +70,7 @@ struct RecorderOptions {
     std::string source_track;   // when one track was asked for
     bool composite = false;     // the room's mix: mixed audio and the layout's video
     RecordingContainer container = RecordingContainer::kMatroska;
+    RecordingTranscode transcode;
     // start() refuses with kResourceExhausted when the disk has less than this free.
     std::uint64_t min_free_bytes = std::uint64_t{512} << 20;
     // Stops and finalizes by itself this long after the first media; zero means no limit.
@@ -140,11 +152,17 @@ class Recorder final : private Pipeline::Listener {
         std::shared_ptr<TrackFlow> flow;
         ProbeConnection mux_probe;
         ProbeConnection keyframe_probe;
+        ProbeConnection running_time_probe;   // transcoded tracks: after the encoder
+        ProbeConnection increasing_pts_probe; // video: after the depayloader
     };
 
     Recorder(Engine::Impl& engine, RecorderOptions options, Listener* listener, Logger logger);
     Status build(std::vector<RecorderTrack> tracks);
-    Status add_track(RecorderTrack track, const Codec& codec);
+    // `target` is `codec` for pass-through, else what the track is encoded into.
+    Status add_track(RecorderTrack track, const Codec& codec, const Codec& target);
+    // Appends decoder ... encoder (and the target's parser) to `chain` for `track`.
+    Status add_transcode(const std::string& track, const Codec& codec, const Codec& target,
+                         std::vector<GRef<GstElement>>& chain);
     void install_probes(std::size_t index, GstElement* appsrc);
 
     // Pipeline::Listener

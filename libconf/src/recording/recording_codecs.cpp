@@ -38,10 +38,10 @@ Result<const Codec*> recording_codec_for(const GstCaps* caps) {
         return invalid_argument(fmt::format("RTP caps without encoding-name: {}", text.get()));
     }
     const Codec* codec = find_codec(encoding);
-    if (codec == nullptr || codec->containers == 0) {
+    if (codec == nullptr || codec->containers == 0 || !codec->over_rtp()) {
         std::string recordable;
         for (const Codec* known : CodecRegistry::global().all()) {
-            if (known->containers != 0) {
+            if (known->containers != 0 && known->over_rtp()) {
                 recordable += (recordable.empty() ? "" : ", ") + std::string(known->name);
             }
         }

@@ -111,6 +111,26 @@ ProbeConnection add_mux_probe(GstPad* mux_pad, std::shared_ptr<TrackFlow> flow,
         });
 }
 
+ProbeConnection add_increasing_pts_probe(GstPad* depayloader_src) {
+    return add_probe(depayloader_src, GST_PAD_PROBE_TYPE_BUFFER,
+                     [last = GST_CLOCK_TIME_NONE](GstPad*, GstPadProbeInfo* info) mutable {
+                         GstBuffer* buffer = GST_PAD_PROBE_INFO_BUFFER(info);
+                         GstClockTime pts = GST_BUFFER_PTS(buffer);
+                         if (!GST_CLOCK_TIME_IS_VALID(pts)) {
+                             return GST_PAD_PROBE_OK;
+                         }
+                         if (GST_CLOCK_TIME_IS_VALID(last) && pts <= last) {
+                             buffer = gst_buffer_make_writable(buffer);
+                             pts = last + GST_MSECOND;
+                             GST_BUFFER_PTS(buffer) = pts;
+                             GST_BUFFER_DTS(buffer) = GST_CLOCK_TIME_NONE;
+                             info->data = buffer;
+                         }
+                         last = pts;
+                         return GST_PAD_PROBE_OK;
+                     });
+}
+
 ProbeConnection add_keyframe_probe(GstPad* src_pad, std::shared_ptr<TrackFlow> flow,
                                    std::function<void()> on_keyframe_needed) {
     return add_probe(src_pad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,

@@ -2,7 +2,8 @@
 // belongs to the media thread:
 //   - count what reaches the muxer (first PTS, end, bytes) and say when a track starts;
 //   - in fMP4, hold audio back until the first video frame (StartAlignment);
-//   - notice a depayloader asking upstream for a keyframe.
+//   - notice a depayloader asking upstream for a keyframe;
+//   - keep video frame timestamps increasing.
 // The probes only copy numbers and call a notifier that posts to the media thread. Their
 // closures share these objects, so a probe still running while its recorder is destroyed
 // (a pipeline torn down off-thread) never touches freed memory.
@@ -70,6 +71,12 @@ class StartAlignment {
 [[nodiscard]] ProbeConnection add_mux_probe(GstPad* mux_pad, std::shared_ptr<TrackFlow> flow,
                                             std::shared_ptr<StartAlignment> alignment,
                                             std::function<void()> on_first_buffer);
+
+// On a video depayloader's src pad: a frame whose PTS is not after the previous frame's gets
+// the previous PTS + 1 ms. Under load a sender's frames can arrive stamped alike; a parser
+// then passes them on with no timestamp, and Matroska with offset-to-zero writes those at
+// "0 minus the offset": a file whose duration wraps to ~584 years.
+[[nodiscard]] ProbeConnection add_increasing_pts_probe(GstPad* depayloader_src);
 
 // On an appsrc's src pad: `on_keyframe_needed` (from the streaming thread, at most once a
 // second) when the depayloader sends its GstForceKeyUnit event upstream.

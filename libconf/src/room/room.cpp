@@ -1,5 +1,7 @@
 #include "room/room.hpp"
 
+#include "codec/codec_registry.hpp"
+
 #include <algorithm>
 
 namespace conf {
@@ -417,6 +419,7 @@ void Room::record(Member& member, ReceivedTrack& track) {
         if (room_container_) {
             options.container = *room_container_;
         }
+        options.transcode = room_transcode_;
         member.recording =
             make_recording(std::move(options), member.expected_tracks,
                            [this, id, member_id = member.id, name = member.name, session_id] {
@@ -430,10 +433,40 @@ void Room::record(Member& member, ReceivedTrack& track) {
     member.recording->add_track(track);
 }
 
+Status Room::check_transcode(const RecordingRequest& request) const {
+    RecordingContainer container = request.container.value_or(options_.recording->container);
+    unsigned bits =
+        container == RecordingContainer::kMp4Fragmented ? kContainerMp4 : kContainerMatroska;
+    for (const Codec* target : {request.transcode.video, request.transcode.audio}) {
+        if (target == nullptr) {
+            continue;
+        }
+        if (target->encoder.empty() && CodecRegistry::global().encoders_for(target->name).empty()) {
+            return invalid_argument(fmt::format("nothing here encodes {}", target->name));
+        }
+        if (!target->recordable_in(bits)) {
+            return invalid_argument(
+                fmt::format("{} cannot be recorded into {}", target->name, to_string(container)));
+        }
+    }
+    if (request.transcode.video != nullptr && request.transcode.video->kind != MediaKind::kVideo) {
+        return invalid_argument(
+            fmt::format("{} is not a video codec", request.transcode.video->name));
+    }
+    if (request.transcode.audio != nullptr && request.transcode.audio->kind != MediaKind::kAudio) {
+        return invalid_argument(
+            fmt::format("{} is not an audio codec", request.transcode.audio->name));
+    }
+    return Status::ok();
+}
+
 Result<std::string> Room::start_recording(const RecordingRequest& request) {
     CONF_ASSERT_MEDIA_THREAD(engine_);
     if (!options_.recording) {
         return failed_precondition(fmt::format("room '{}' cannot record", options_.name));
+    }
+    if (Status checked = check_transcode(request); !checked) {
+        return checked;
     }
     if (request.source == RecordingSource::kComposite) {
         return start_composite_recording(request);
@@ -447,6 +480,7 @@ Result<std::string> Room::start_recording(const RecordingRequest& request) {
         recording_room_ = true;
         automatic_stopped_ = false;
         room_container_ = request.container;
+        room_transcode_ = request.transcode;
         begin_session();
         explicit_session_ = true;
         if (!session_) {
@@ -495,6 +529,7 @@ Result<std::string> Room::start_recording(const RecordingRequest& request) {
     if (request.container) {
         options.container = *request.container;
     }
+    options.transcode = request.transcode;
     auto recording = make_recording(std::move(options), tracks.size(), {});
     for (ReceivedTrack* track : tracks) {
         recording->add_track(*track);
@@ -580,6 +615,7 @@ Result<std::string> Room::start_composite_recording(const RecordingRequest& requ
     if (request.container) {
         options.container = *request.container;
     }
+    options.transcode = request.transcode;
     // A recording of its own (it has an id for StopRecording), on the clock every track
     // recording of the room uses: its start_ns lines up with theirs.
     auto recording = make_recording(std::move(options), 2, {});
@@ -793,6 +829,7 @@ void Room::finish() {
     recording_room_ = false;
     explicit_session_ = false;
     room_container_.reset();
+    room_transcode_ = {};
     listener_.on_recording_ended(*this, info, {!finished.is_ok(), finished.message()});
 }
 

@@ -71,6 +71,8 @@ struct RecordingRequest {
     std::string member_id;                       // kMember, kTrack
     std::string track_id;                        // kTrack
     std::optional<RecordingContainer> container; // else the room's
+    // Codecs to record in instead of pass-through (RecordingTranscode); null: as it arrives.
+    RecordingTranscode transcode;
 };
 
 struct RecordingInfo {
@@ -204,6 +206,9 @@ class Room final : private Participant::Owner, private RoomMix::Listener {
     // Starts a recording; returns its id. kFailedPrecondition when the room cannot record
     // or that source is already recorded, kNotFound for an unknown member or track.
     Result<std::string> start_recording(const RecordingRequest& request);
+    // kInvalidArgument for transcode targets of the wrong kind, without an encoder, or that
+    // the recording's container cannot hold.
+    Status check_transcode(const RecordingRequest& request) const;
     // Stops a recording of this room; `done` runs on the media thread once its files are
     // finalized (at once with kNotFound for an unknown id).
     void stop_recording(const std::string& id, std::function<void(Status)> done);
@@ -327,6 +332,7 @@ class Room final : private Participant::Owner, private RoomMix::Listener {
     bool explicit_session_ = false;  // session_ came from start_recording()
     bool automatic_stopped_ = false; // StopRecording on an automatic room holds until Start
     std::optional<RecordingContainer> room_container_;
+    RecordingTranscode room_transcode_; // of the whole-room recording started by request
     std::map<std::string, OwnRecording> own_recordings_;
     DominantSpeaker speaker_;
     Timer speaker_timer_;

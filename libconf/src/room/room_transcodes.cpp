@@ -5,15 +5,6 @@
 
 namespace conf {
 
-namespace {
-
-EncoderSelector& encoder_selector() {
-    static EncoderSelector selector(CodecRegistry::global());
-    return selector;
-}
-
-} // namespace
-
 RoomTranscodes::RoomTranscodes(Engine::Impl& engine, std::string room,
                                RoomTranscodesOptions options)
     : engine_(engine), room_(std::move(room)), options_(options),
@@ -55,7 +46,7 @@ RoomTranscodes::acquire(ReceivedTrack& source, const std::vector<const Codec*>& 
         transcode.bitrate_kbps = options_.bitrate_kbps;
         auto made =
             Transcoder::create(engine_, fmt::format("{}-{}-{}", room_, next_id_++, codec->name),
-                               source, transcode, encoder_selector());
+                               source, transcode, EncoderSelector::global());
         if (!made) {
             reasons.push_back(fmt::format("{}: {}", codec->name, made.status().message()));
             continue;

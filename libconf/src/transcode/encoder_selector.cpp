@@ -6,6 +6,11 @@
 
 namespace conf {
 
+EncoderSelector& EncoderSelector::global() {
+    static EncoderSelector selector(CodecRegistry::global());
+    return selector;
+}
+
 EncoderSelector::EncoderSelector(const CodecRegistry& registry)
     : registry_(registry), logger_("transcode") {}
 

@@ -20,6 +20,9 @@ namespace conf {
 
 class EncoderSelector {
   public:
+    // The process's selector, over CodecRegistry::global().
+    static EncoderSelector& global();
+
     explicit EncoderSelector(const CodecRegistry& registry);
 
     // The encoder for `encoding_name`, probed on first use. kUnavailable when none works.

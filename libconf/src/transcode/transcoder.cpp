@@ -1,5 +1,6 @@
 #include "transcode/transcoder.hpp"
 
+#include "core/running_time_probe.hpp"
 #include "webrtc/appsrc_feed.hpp"
 
 #include <fmt/format.h>
@@ -119,43 +120,9 @@ Status Transcoder::build(ReceivedTrack& source, EncoderSelector& encoders) {
 
     auto payloader = pipeline_->element("payloader");
     auto pad = GRef<GstPad>::adopt(gst_element_get_static_pad(payloader.get(), "src"));
-    // Subscribers take PTS as running time (ReceivedTrack adds the base time), but encoders
-    // may move their segment (x264enc starts it at 1000 hours so DTS never goes negative):
-    // turn PTS into running time here, before the output's own probe sees the packets.
-    running_time_probe_ = add_probe(
-        pad.get(),
-        static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST |
-                                     GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
-        [segment = std::make_shared<GstSegment>()](GstPad*, GstPadProbeInfo* info) {
-            if ((info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) != 0) {
-                GstEvent* event = GST_PAD_PROBE_INFO_EVENT(info);
-                if (GST_EVENT_TYPE(event) == GST_EVENT_SEGMENT) {
-                    gst_event_copy_segment(event, segment.get());
-                }
-                return GST_PAD_PROBE_OK;
-            }
-            if (segment->format != GST_FORMAT_TIME) {
-                return GST_PAD_PROBE_OK;
-            }
-            auto to_running_time = [&](GstBuffer* buffer) {
-                GST_BUFFER_PTS(buffer) = gst_segment_to_running_time(segment.get(), GST_FORMAT_TIME,
-                                                                     GST_BUFFER_PTS(buffer));
-                GST_BUFFER_DTS(buffer) = GST_CLOCK_TIME_NONE;
-            };
-            if ((info->type & GST_PAD_PROBE_TYPE_BUFFER) != 0) {
-                GstBuffer* buffer = gst_buffer_make_writable(GST_PAD_PROBE_INFO_BUFFER(info));
-                to_running_time(buffer);
-                info->data = buffer;
-            } else {
-                GstBufferList* list =
-                    gst_buffer_list_make_writable(GST_PAD_PROBE_INFO_BUFFER_LIST(info));
-                for (guint i = 0; i < gst_buffer_list_length(list); ++i) {
-                    to_running_time(gst_buffer_list_get_writable(list, i));
-                }
-                info->data = list;
-            }
-            return GST_PAD_PROBE_OK;
-        });
+    // Subscribers take PTS as running time (ReceivedTrack adds the base time): undo the
+    // encoder's segment before the output's own probe sees the packets.
+    running_time_probe_ = add_running_time_probe(pad.get());
     auto caps = GRef<GstCaps>::adopt(gst_caps_from_string(
         fmt::format("application/x-rtp,media=(string)video,encoding-name=(string){},"
                     "clock-rate=(int){},payload=(int){},ssrc=(uint){}{}",

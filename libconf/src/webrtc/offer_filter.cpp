@@ -132,7 +132,7 @@ Result<OfferedMedia> filter_media(const GstSDPMessage* sdp, GstSDPMedia* media, 
         }
         offered_names.push_back(encoding->second);
         const Codec* codec = find_codec(encoding->second);
-        if (codec == nullptr || codec->kind != kind) {
+        if (codec == nullptr || codec->kind != kind || !codec->over_rtp()) {
             continue;
         }
         if (codec->name == "H264" && !is_accepted_h264_fmtp(fmtps[pt])) {

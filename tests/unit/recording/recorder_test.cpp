@@ -66,7 +66,8 @@ Recorded record(RecordingFixture& f, conf::Recorder& recorder, RecorderEvents& e
 }
 
 void check_finalized_manifest(const conf::Recorder& recorder, const Recorded& recorded,
-                              const std::string& video_codec) {
+                              const std::string& video_codec,
+                              const std::string& audio_codec = "opus") {
     const RecordingManifest& m = recorded.manifest;
     CHECK(m.state() == RecordingManifest::FINALIZED);
     CHECK(m.end_reason() == RecordingManifest::REQUESTED);
@@ -85,7 +86,7 @@ void check_finalized_manifest(const conf::Recorder& recorder, const Recorded& re
     CHECK(m.tracks(0).clock_rate() == 90000);
     CHECK(m.tracks(1).id() == "audio");
     CHECK(m.tracks(1).kind() == RecordingManifest::AUDIO);
-    CHECK(m.tracks(1).codec() == "opus");
+    CHECK(m.tracks(1).codec() == audio_codec);
     CHECK(m.tracks(1).clock_rate() == 48000);
     for (const auto& track : m.tracks()) {
         CHECK(track.start_ns() >= m.start_ns());
@@ -183,6 +184,53 @@ TEST_CASE("the fragmented MP4 option records H.264 and Opus into a file that pla
     check_plays(recorded, "h264");
     // fMP4 starts every track at the first video frame: the audio before it was dropped.
     CHECK(recorded.manifest.tracks(1).start_ns() >= recorded.manifest.tracks(0).start_ns());
+}
+
+TEST_CASE("VP8 and Opus asked for as H.264 and AAC are transcoded into an MP4 that plays",
+          "[recorder][transcode]") {
+    RecordingFixture f;
+    RecorderEvents events;
+    auto options = f.options("rec-compatible");
+    options.container = conf::RecordingContainer::kMp4Fragmented;
+    options.transcode.video = conf::find_codec("H264");
+    options.transcode.audio = conf::find_codec("AAC");
+    auto* recorder = f.create(options,
+                              RecordingFixture::tracks({{"video", conf::test::kVp8Caps},
+                                                        {"audio", conf::test::kOpusCaps}}),
+                              &events);
+    CHECK(recorder->media_file().extension() == ".mp4");
+    Recorded recorded = record(f, *recorder, events, conf::test::kVp8OpusSource, 3s);
+    CHECK(recorded.manifest.container() == RecordingManifest::MP4_FRAGMENTED);
+    check_finalized_manifest(*recorder, recorded, "h264", "aac");
+    const auto* video = recorded.probe.stream("video");
+    const auto* audio = recorded.probe.stream("audio");
+    REQUIRE(video != nullptr);
+    REQUIRE(audio != nullptr);
+    CHECK(video->codec == "h264");
+    CHECK(audio->codec == "aac");
+    // 30 fps for ~3 s (fMP4 starts at the first keyframe the decoder gets).
+    CHECK(video->frames >= 60);
+    CHECK(audio->frames >= 100);
+    CHECK(std::abs(recorded.probe.duration - recorded.expected_seconds) <=
+          0.2 * recorded.expected_seconds);
+}
+
+TEST_CASE("a transcoded recording refuses targets it cannot write", "[recorder][transcode]") {
+    RecordingFixture f;
+    auto tracks = RecordingFixture::tracks(
+        {{"video", conf::test::kVp8Caps}, {"audio", conf::test::kOpusCaps}});
+    // AAC has no place in WebM; video cannot become an audio codec.
+    auto options = f.options("rec-bad-1");
+    options.transcode.audio = conf::find_codec("AAC");
+    options.transcode.video = conf::find_codec("VP8");
+    options.container = conf::RecordingContainer::kMatroska;
+    auto webm = f.try_create(options, tracks, nullptr);
+    REQUIRE(webm.is_ok()); // Matroska takes VP8 + AAC
+    CHECK((*webm)->media_file().extension() == ".mkv");
+    options = f.options("rec-bad-2");
+    options.transcode.video = conf::find_codec("OPUS");
+    CHECK_THAT(f.try_create(options, tracks, nullptr).status().message(),
+               Catch::Contains("VP8 cannot be recorded as OPUS"));
 }
 
 namespace {

@@ -149,7 +149,7 @@ TEST_CASE("a hybrid room's mix: the composite recording shows each participant w
         20s));
 
     auto started = f.on_media([&] {
-        return f.room->start_recording({conf::RecordingSource::kComposite, {}, {}, {}});
+        return f.room->start_recording({conf::RecordingSource::kComposite, {}, {}, {}, {}});
     });
     REQUIRE(started.is_ok());
     REQUIRE(started->is_ok());

@@ -303,7 +303,7 @@ TEST_CASE("a participant or one track is recorded on demand and finalized on sto
     auto start = [&](conf::RecordingSource source, std::string member, std::string track) {
         return f
             .on_media([&] {
-                return f.room->start_recording({source, member, track, std::nullopt});
+                return f.room->start_recording({source, member, track, std::nullopt, {}});
             })
             .value();
     };
