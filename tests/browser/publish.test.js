@@ -222,6 +222,12 @@ test('H.264 from the page is recorded as Matroska', async (t) => {
   }));
 });
 
+test('VP9 from the page is recorded as WebM', async (t) => {
+  await runTest(t, 'vp9', (env) => publishAndRecord(t, env, {
+    room: 'browser-vp9', codec: 'VP9', ffprobeCodec: 'vp9', extension: '.webm',
+  }));
+});
+
 test('Stop DELETEs the session, the recording is finalized; bad rooms are refused', async (t) => {
   await runTest(t, 'stop', async (env) => {
     const room = 'browser-stop';
