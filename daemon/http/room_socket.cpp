@@ -240,8 +240,9 @@ void RoomSocket::join(const confd::v1::room::ClientMessage& message) {
     RoomEventHub* hub = &hub_;
     auto link = link_;
     std::string display = *name;
-    JoinRequest request{display, admission->identity, audio,
-                        video,   grants.subscribe,    message.mix()};
+    JoinRequest request{display,          admission->identity, audio, video,
+                        grants.subscribe, message.mix(),       {}};
+    request.receive_codecs.assign(message.receive_codecs().begin(), message.receive_codecs().end());
     post([registry, hub, link, request, grants](MediaSide& media) {
         std::vector<MemberInfo> others = registry->members(media.room);
         auto joined = registry->join(media.room, request, std::make_shared<SocketSignaller>(link));

@@ -56,16 +56,18 @@ void Participant::receive_candidate(const IceCandidate& candidate) {
     endpoint_->receive_candidate(candidate);
 }
 
-Status Participant::subscribe(const std::string& member_id, ReceivedTrack& track) {
+Status Participant::subscribe(const std::string& member_id, ReceivedTrack& track,
+                              std::shared_ptr<ReceivedTrack> instead) {
     if (closed_ || subscriptions_.count(track.id()) != 0) {
         return Status::ok();
     }
-    auto forwarded = endpoint_->forward(track);
+    auto forwarded = endpoint_->forward(instead ? *instead : track);
     if (!forwarded) {
         logger_.warn("cannot forward {}: {}", track.id(), forwarded.status().message());
         return forwarded.status();
     }
-    subscriptions_.emplace(track.id(), Subscription{member_id, std::move(forwarded).value()});
+    subscriptions_.emplace(
+        track.id(), Subscription{member_id, std::move(forwarded).value(), std::move(instead)});
     endpoint_->negotiate();
     return Status::ok();
 }

@@ -47,7 +47,10 @@ class Participant final : public SignallingPeer, private Endpoint::Listener, pri
 
     // Starts (or stops) forwarding another member's track to this participant; both take
     // effect with the next offer, which they ask for.
-    Status subscribe(const std::string& member_id, ReceivedTrack& track);
+    // Forwards `track` of member `member_id`, or `instead` of it (the same track transcoded,
+    // held while subscribed); unsubscribe() takes `track`'s id either way.
+    Status subscribe(const std::string& member_id, ReceivedTrack& track,
+                     std::shared_ptr<ReceivedTrack> instead = nullptr);
     void unsubscribe(const std::string& track_id);
 
     // Closes the peer; `done` runs on the media thread once it is down.
@@ -80,6 +83,7 @@ class Participant final : public SignallingPeer, private Endpoint::Listener, pri
     struct Subscription {
         std::string member_id;
         std::shared_ptr<SendTrack> track;
+        std::shared_ptr<ReceivedTrack> source; // a transcode it holds, or nullptr
     };
 
     Options options_;

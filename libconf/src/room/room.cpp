@@ -141,6 +141,22 @@ Result<Participant*> Room::join(const std::string& id, const JoinOptions& join, 
         }
         claim = std::move(claimed).value();
     }
+    // Names confd does not speak (a browser lists RED, ULPFEC, H265, ...) are passed over:
+    // nothing would be sent in them anyway.
+    std::vector<const Codec*> receive_codecs;
+    for (const std::string& codec_name : join.receive_codecs) {
+        const Codec* codec = find_codec(codec_name);
+        if (codec != nullptr && codec->over_rtp() && codec->kind == MediaKind::kVideo &&
+            std::find(receive_codecs.begin(), receive_codecs.end(), codec) ==
+                receive_codecs.end()) {
+            receive_codecs.push_back(codec);
+        }
+    }
+    if (!join.receive_codecs.empty() && receive_codecs.empty()) {
+        return invalid_argument(
+            fmt::format("receive_codecs names no video codec confd sends (it sends {})",
+                        CodecRegistry::global().describe(MediaKind::kVideo)));
+    }
     const std::string& name = join.name;
     Participant::Options options;
     options.id = id;
@@ -161,6 +177,7 @@ Result<Participant*> Room::join(const std::string& id, const JoinOptions& join, 
     member.identity = join.identity;
     member.joined = ++joins_;
     member.subscribes = join.subscribe;
+    member.receive_codecs = std::move(receive_codecs);
     member.mixed = mixed;
     member.mix_claim = std::move(claim);
     member.expected_tracks = (join.publish_audio ? 1 : 0) + (join.publish_video ? 1 : 0);
@@ -174,7 +191,7 @@ Result<Participant*> Room::join(const std::string& id, const JoinOptions& join, 
             continue;
         }
         for (const Published& published : other.tracks) {
-            (void)participant->subscribe(other_id, *published.track);
+            forward(member, other_id, *published.track);
         }
     }
     return participant;
@@ -241,7 +258,7 @@ void Room::publish(const std::string& member_id, ReceivedTrack& track) {
                                  {track.id(), track.kind(), member.muted[index_of(track.kind())]});
     for (auto& [other_id, other] : members_) {
         if (other_id != member_id && other.participant && other.subscribes && !other.mixed) {
-            (void)other.participant->subscribe(member_id, track);
+            forward(other, member_id, track);
         }
     }
     if (member.mixed && track.kind() == MediaKind::kAudio) {
@@ -458,6 +475,22 @@ Status Room::check_transcode(const RecordingRequest& request) const {
             fmt::format("{} is not an audio codec", request.transcode.audio->name));
     }
     return Status::ok();
+}
+
+void Room::forward(Member& to, const std::string& from, ReceivedTrack& track) {
+    const auto& takes = to.receive_codecs;
+    if (takes.empty() || track.kind() != MediaKind::kVideo ||
+        std::find(takes.begin(), takes.end(), &track.codec()) != takes.end()) {
+        (void)to.participant->subscribe(from, track);
+        return;
+    }
+    auto converted = transcodes_.acquire(track, takes);
+    if (!converted) {
+        logger_.warn("participant {} does not get {}: {}", to.id, track.id(),
+                     converted.status().message());
+        return;
+    }
+    (void)to.participant->subscribe(from, track, std::move(converted).value());
 }
 
 Result<std::string> Room::start_recording(const RecordingRequest& request) {

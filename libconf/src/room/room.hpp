@@ -183,6 +183,9 @@ class Room final : private Participant::Owner, private RoomMix::Listener {
         bool subscribe = true;
         // Receive the room's mix instead of each track (kHybrid rooms; kMixed always does).
         bool mixed = false;
+        // Video codecs it decodes, by encoding name; empty: all. A video track in another
+        // codec is sent transcoded (RoomTranscodes), or not at all when that fails.
+        std::vector<std::string> receive_codecs;
     };
     // A participant joins: it is offered every track there is (and later ones) through
     // `remote`, which must outlive it (until remove() completes).
@@ -281,7 +284,8 @@ class Room final : private Participant::Owner, private RoomMix::Listener {
         bool subscribes = true;
         // Receives the mix: the composite and the mix without its own voice.
         bool mixed = false;
-        std::uint64_t joined = 0; // join order: where a mix started later places it
+        std::uint64_t joined = 0;                 // join order: where a mix started later places it
+        std::vector<const Codec*> receive_codecs; // empty: every codec
         MixClaim mix_claim;
         AudioMixer::Output mix_audio;
     };
@@ -295,6 +299,9 @@ class Room final : private Participant::Owner, private RoomMix::Listener {
 
     MemberInfo info(const Member& member) const;
     void record(Member& member, ReceivedTrack& track);
+    // Sends `track` of member `from` to `to`: as it is, or transcoded into a codec `to`
+    // decodes (its receive_codecs).
+    void forward(Member& to, const std::string& from, ReceivedTrack& track);
     RecorderOptions recorder_options(const Member& member, const std::string& id) const;
     std::unique_ptr<MemberRecording> make_recording(RecorderOptions options,
                                                     std::size_t expected_tracks,

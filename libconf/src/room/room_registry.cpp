@@ -626,7 +626,8 @@ Result<std::string> RoomRegistry::join(const std::string& room, const JoinReques
     Entry& entry = **opened;
     std::string id = new_session_id();
     Room::JoinOptions options{request.name,          request.identity,  request.publish_audio,
-                              request.publish_video, request.subscribe, request.mixed};
+                              request.publish_video, request.subscribe, request.mixed,
+                              request.receive_codecs};
     auto joined = entry.room->join(id, options, *remote);
     if (!joined) {
         drop_room_if_empty(room);

@@ -67,6 +67,8 @@ struct JoinRequest {
     bool publish_video = true;
     bool subscribe = true;
     bool mixed = false; // receive the room's mix (a kHybrid room; kMixed rooms always do)
+    // Video codecs it decodes (encoding names); empty: all. Others come transcoded.
+    std::vector<std::string> receive_codecs;
 };
 
 // Heights a viewer may ask for a rendition at.

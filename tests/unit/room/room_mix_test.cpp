@@ -133,7 +133,7 @@ TEST_CASE("a hybrid room's mix: the composite recording shows each participant w
         // A receives the mix; the others only publish (a subscriber each would add nothing
         // here but load).
         const bool mixed = voice.id == "a";
-        clients[voice.id] = f.join(voice.id, {"name-" + voice.id, {}, true, true, mixed, mixed},
+        clients[voice.id] = f.join(voice.id, {"name-" + voice.id, {}, true, true, mixed, mixed, {}},
                                    conf::test::test_publisher(voice.pattern, voice.frequency));
     }
     Client& a = *clients["a"];
@@ -159,7 +159,7 @@ TEST_CASE("a hybrid room's mix: the composite recording shows each participant w
 
     // Mid-recording, E joins (and is placed: the grid re-plans) and leaves.
     std::this_thread::sleep_for(3s); // media time recorded before the join
-    auto e = f.join("e", {"name-e", {}, true, true, false, false},
+    auto e = f.join("e", {"name-e", {}, true, true, false, false, {}},
                     conf::test::test_publisher("pattern=ball", 1600));
     REQUIRE(conf::test::eventually(
         [&] {

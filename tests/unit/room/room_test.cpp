@@ -61,6 +61,50 @@ TEST_CASE("three participants each decode the two others, and a leaver's tracks 
     f.drop(*a);
 }
 
+TEST_CASE("participants that decode only H.264 get a VP8 camera through one shared transcode",
+          "[room][transcode]") {
+    Fixture f;
+    auto a = f.join("a"); // publishes VP8
+    Room::JoinOptions h264_only{"viewer", {}, false, false, true, false, {"H264", "RED"}};
+    auto b = f.join("b", h264_only, "webrtcbin name=peer");
+    auto c = f.join("c", h264_only, "webrtcbin name=peer");
+    for (Client* client : {b.get(), c.get()}) {
+        CHECK(conf::test::eventually([&] { return client->peer->video_streams_decoding(30) == 1; },
+                                     25s));
+        CHECK(client->errors.empty());
+    }
+    auto transcodes = [&] {
+        return f.on_media([&] { return f.room->transcodes().list(); }).value();
+    };
+    auto running = transcodes();
+    REQUIRE(running.size() == 1); // one decoder and one encoder for both
+    CHECK(running[0].source_codec == "VP8");
+    CHECK(running[0].codec == "H264");
+    CHECK(running[0].encoder == "x264enc");
+    CHECK(running[0].subscribers == 2);
+
+    // A join that names no video codec confd sends is refused with the reason.
+    auto refused = f.on_media([&] {
+        Room::JoinOptions nothing{"x", {}, false, false, true, false, {"H265", "RED"}};
+        return f.room->join("x", nothing, *a).status().message();
+    });
+    CHECK_THAT(refused.value(), Catch::Contains("names no video codec confd sends"));
+
+    // The transcode lives while someone needs it.
+    REQUIRE(f.on_media([&] { return f.room->remove("b", "left"); }).is_ok());
+    f.drop(*b);
+    CHECK(conf::test::eventually(
+        [&] {
+            auto now = transcodes();
+            return now.size() == 1 && now[0].subscribers == 1;
+        },
+        10s));
+    REQUIRE(f.on_media([&] { return f.room->remove("c", "left"); }).is_ok());
+    f.drop(*c);
+    CHECK(conf::test::eventually([&] { return transcodes().empty(); }, 10s));
+    f.drop(*a);
+}
+
 TEST_CASE("a subscriber that stops reading does not change what the others get", "[room][sfu]") {
     Fixture f;
     auto a = f.join("a");
