@@ -159,6 +159,43 @@ TEST_CASE("a WHIP publish is recorded and SIGTERM finalizes it, and a WHEP viewe
     CHECK(probe.duration < published_seconds * 1.15);
 }
 
+TEST_CASE("WHEP viewers that take only H.264, or ask for a smaller picture, get a transcode",
+          "[whep][transcode]") {
+    ConfdProcess confd(server_args());
+    REQUIRE(confd.wait_listening());
+    std::string base = confd.http_url();
+    WhipClient publisher(conf::test::kTestPublisher, base + "whip/clinic"); // VP8, 320x240
+    auto published = publisher.wait_response();
+    REQUIRE(published.status == 201);
+    std::string whep =
+        base + "whep/clinic/" + published.location.substr(published.location.rfind('/') + 1);
+
+    // Viewed until its tracks are there (412 before that), each viewer with its one codec.
+    auto view = [&](const std::string& url, const std::string& caps) {
+        std::unique_ptr<WhipClient> viewer;
+        REQUIRE(conf::test::eventually(
+            [&] {
+                viewer = std::make_unique<WhipClient>("webrtcbin name=peer", url,
+                                                      conf::test::WhipOptions{.receivers = {caps}});
+                return viewer->wait_response().status == 201;
+            },
+            15s));
+        return viewer;
+    };
+    auto h264 = view(whep, "application/x-rtp,media=video,encoding-name=H264,clock-rate=90000,"
+                           "payload=102,packetization-mode=(string)1,"
+                           "profile-level-id=(string)42e01f");
+    auto small = view(whep + "?height=120",
+                      "application/x-rtp,media=video,encoding-name=VP8,clock-rate=90000,"
+                      "payload=96");
+    CHECK(conf::test::eventually([&] { return h264->peer().decoded_video_frames() >= 30; }, 20s));
+    CHECK(h264->peer().decoded_video_height() == 240);
+    CHECK(conf::test::eventually([&] { return small->peer().decoded_video_frames() >= 30; }, 20s));
+    CHECK(small->peer().decoded_video_height() == 120);
+    CHECK_THAT(confd.stderr_text(), Contains("VP8 -> H264 with x264enc") &&
+                                        Contains("VP8 -> VP8 with vp8enc at height 120"));
+}
+
 TEST_CASE("POST /whep/{room} views the room's mix: one composite picture and every voice",
           "[whep][mix]") {
     ConfdProcess confd(server_args());
