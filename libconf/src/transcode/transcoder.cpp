@@ -84,7 +84,6 @@ Status Transcoder::build(ReceivedTrack& source, EncoderSelector& encoders) {
     std::string description = fmt::format(
         "appsrc name=src is-live=true format=time do-timestamp=false block=false max-bytes={} "
         "leaky-type=downstream "
-        "! rtpjitterbuffer latency={} do-lost=true drop-on-latency=true "
         "! {} name=depayloader ! {}{} name=decoder ! videoconvert ! videoscale "
         "! video/x-raw,format=I420,pixel-aspect-ratio=1/1{} "
         "! queue name=encode-queue max-size-buffers=2 max-size-bytes=0 max-size-time=0 "
@@ -93,7 +92,7 @@ Status Transcoder::build(ReceivedTrack& source, EncoderSelector& encoders) {
         "! capsfilter name=encoded{} "
         "! {} name=payloader pt={} ssrc={} mtu=1200 {} "
         "! fakesink sync=false async=false enable-last-sample=false",
-        kMaxQueuedBytes, options_.jitter_latency.count(), from.depayloader,
+        kMaxQueuedBytes, from.depayloader,
         from.parser.empty() ? "" : fmt::format("{} ! ", from.parser), from.decoder, scale,
         choice->factory, shape.encoder_caps.empty() ? "" : " caps=\"" + shape.encoder_caps + "\"",
         target.payloader, target.payload_type, ssrc, shape.payloader_args);

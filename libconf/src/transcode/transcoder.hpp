@@ -4,7 +4,13 @@
 // force-key-unit at the encoder). The room shares one Transcoder per (track, codec, height)
 // among every subscriber that needs it (room/room_transcodes.hpp). Media thread only.
 //
-//   appsrc (RTP) ! rtpjitterbuffer ! depay ! [parse !] decoder ! videoconvert ! videoscale
+// No jitterbuffer of its own: the track's packets come in order and timed from the
+// publisher's. One here, with drop-on-latency, threw away whole GOPs whenever decoding ran a
+// little late on a loaded machine (tests/bench/transcode: 230 of 312 frames after two
+// 200 ms stalls); now a late frame is late, and the appsrc's bound drops the oldest only
+// when it really falls behind.
+//
+//   appsrc (RTP) ! depay ! [parse !] decoder ! videoconvert ! videoscale
 //     ! capsfilter ! queue (leaky) ! encoder ! [profile capsfilter !] payloader ! fakesink
 #pragma once
 
@@ -27,7 +33,6 @@ struct TranscodeOptions {
     int bitrate_kbps = 1500;
     int frame_rate = 30; // for the keyframe interval only: frames keep their timing
     std::chrono::milliseconds keyframe_interval{2000};
-    std::chrono::milliseconds jitter_latency{50};
 };
 
 class Transcoder final : private Pipeline::Listener {
