@@ -163,7 +163,8 @@ struct Fixture {
         (void)engine->stop();
     }
     std::unique_ptr<Client> join(const std::string& id) {
-        return join(id, {"name-" + id, {}, true, true, true, false, {}}, conf::test::kTestPublisher);
+        return join(id, {"name-" + id, {}, true, true, true, false, {}},
+                    conf::test::kTestPublisher);
     }
     // Joins with `options`, publishing what the gst-launch `publisher` description sends.
     std::unique_ptr<Client> join(const std::string& id, const Room::JoinOptions& options,
