@@ -185,6 +185,16 @@ std::vector<EncoderChoice> CodecRegistry::encoders_for(std::string_view encoding
 std::vector<EncoderChoice> CodecRegistry::encoders() const {
     std::shared_lock lock(mutex_);
     std::vector<EncoderChoice> result = encoders_;
+    // A codec's own `encoder` counts too, last and with no settings, when nothing lists it:
+    // a plugin may name its encoder in the codec descriptor alone.
+    for (const Codec& codec : codecs_) {
+        bool listed = std::any_of(result.begin(), result.end(), [&](const EncoderChoice& e) {
+            return e.factory == codec.encoder && iequals(e.codec, codec.name);
+        });
+        if (!codec.encoder.empty() && !listed) {
+            result.push_back({codec.name, codec.encoder, 0, false, "", "", 1, "", codec.plugin});
+        }
+    }
     std::stable_sort(
         result.begin(), result.end(),
         [](const EncoderChoice& a, const EncoderChoice& b) { return a.rank > b.rank; });

@@ -57,7 +57,8 @@ class CodecRegistry {
     std::vector<const Codec*> codecs(MediaKind kind) const;
     // Every codec, video first, each kind by rank.
     std::vector<const Codec*> all() const;
-    // Encoders producing `encoding_name`, highest rank first.
+    // Encoders producing `encoding_name`, highest rank first; a codec's own `encoder` comes
+    // last (rank 0, no settings) when no registered encoder uses that factory.
     std::vector<EncoderChoice> encoders_for(std::string_view encoding_name) const;
     std::vector<EncoderChoice> encoders() const;
 

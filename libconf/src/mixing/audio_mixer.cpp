@@ -4,6 +4,7 @@
 
 #include "codec/codec.hpp"
 #include "core/g_unique.hpp"
+#include "core/running_time.hpp"
 #include "core/signal_connection.hpp"
 
 #include <gst/app/gstappsrc.h>
@@ -22,17 +23,6 @@ constexpr auto kLateCheckInterval = std::chrono::seconds(5);
 
 std::int64_t frames_in(std::chrono::milliseconds duration) {
     return duration.count() * kRate / 1000;
-}
-
-// A buffer's PTS as running time, from the segment that reached `pad` before it.
-GstClockTime running_time(GstPad* pad, GstBuffer* buffer) {
-    auto event = GRef<GstEvent>::adopt(gst_pad_get_sticky_event(pad, GST_EVENT_SEGMENT, 0));
-    if (!event || !GST_BUFFER_PTS_IS_VALID(buffer)) {
-        return GST_CLOCK_TIME_NONE;
-    }
-    const GstSegment* segment = nullptr;
-    gst_event_parse_segment(event.get(), &segment);
-    return gst_segment_to_running_time(segment, GST_FORMAT_TIME, GST_BUFFER_PTS(buffer));
 }
 
 // Read access to a buffer's memory for one scope.

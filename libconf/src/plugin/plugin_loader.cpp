@@ -42,6 +42,30 @@ const T& element(const T* array, uint32_t stride, size_t i) {
     return *reinterpret_cast<const T*>(reinterpret_cast<const char*>(array) + stride * i);
 }
 
+// The stride of a plugin's array: its first element's struct_size, at least ours, and the
+// same for every element.
+template <typename T>
+Result<uint32_t> stride_of(const T* array, uint32_t count, std::string_view type,
+                           std::string_view plugin) {
+    if (count == 0) {
+        return uint32_t{0};
+    }
+    uint32_t stride = array[0].struct_size;
+    if (stride < sizeof(T)) {
+        return failed_precondition(
+            fmt::format("plugin '{}': {} struct_size {} is smaller than {} bytes", plugin, type,
+                        stride, sizeof(T)));
+    }
+    for (size_t i = 1; i < count; ++i) {
+        if (uint32_t size = element(array, stride, i).struct_size; size != stride) {
+            return failed_precondition(
+                fmt::format("plugin '{}': {} #{} has struct_size {}, the first has {}", plugin,
+                            type, i, size, stride));
+        }
+    }
+    return stride;
+}
+
 std::vector<std::string> container_names(unsigned containers) {
     std::vector<std::string> names;
     if ((containers & kContainerMatroska) != 0) {
@@ -243,21 +267,14 @@ Result<PluginLoader::Checked> PluginLoader::check_plugin(const conf_plugin_v1& p
     }
 
     Checked checked;
-    uint32_t codec_stride = plugin.codec_count > 0 ? plugin.codecs[0].struct_size : 0;
-    if (plugin.codec_count > 0 && codec_stride < sizeof(conf_codec_v1)) {
-        return failed_precondition(
-            fmt::format("plugin '{}': conf_codec_v1 struct_size {} is smaller than {} bytes", name,
-                        codec_stride, sizeof(conf_codec_v1)));
+    auto codec_stride = stride_of(plugin.codecs, plugin.codec_count, "conf_codec_v1", name);
+    if (!codec_stride) {
+        return codec_stride.status();
     }
     for (size_t i = 0; i < plugin.codec_count; ++i) {
-        const conf_codec_v1& c = element(plugin.codecs, codec_stride, i);
+        const conf_codec_v1& c = element(plugin.codecs, *codec_stride, i);
         std::string where = fmt::format("plugin '{}' codec #{} ({})", name, i,
                                         c.encoding_name != nullptr ? c.encoding_name : "unnamed");
-        if (c.struct_size != codec_stride) {
-            return failed_precondition(fmt::format("{}: struct_size {} differs from the first "
-                                                   "codec's {}",
-                                                   where, c.struct_size, codec_stride));
-        }
         if (c.kind != CONF_MEDIA_AUDIO && c.kind != CONF_MEDIA_VIDEO) {
             return invalid_argument(fmt::format("{}: kind {} is neither CONF_MEDIA_AUDIO nor "
                                                 "CONF_MEDIA_VIDEO",
@@ -308,21 +325,14 @@ Result<PluginLoader::Checked> PluginLoader::check_plugin(const conf_plugin_v1& p
         checked.codecs.push_back(codec);
     }
 
-    uint32_t encoder_stride = plugin.encoder_count > 0 ? plugin.encoders[0].struct_size : 0;
-    if (plugin.encoder_count > 0 && encoder_stride < sizeof(conf_encoder_v1)) {
-        return failed_precondition(
-            fmt::format("plugin '{}': conf_encoder_v1 struct_size {} is smaller than {} bytes",
-                        name, encoder_stride, sizeof(conf_encoder_v1)));
+    auto encoder_stride = stride_of(plugin.encoders, plugin.encoder_count, "conf_encoder_v1", name);
+    if (!encoder_stride) {
+        return encoder_stride.status();
     }
     for (size_t i = 0; i < plugin.encoder_count; ++i) {
-        const conf_encoder_v1& e = element(plugin.encoders, encoder_stride, i);
+        const conf_encoder_v1& e = element(plugin.encoders, *encoder_stride, i);
         std::string where = fmt::format("plugin '{}' encoder #{} ({})", name, i,
                                         e.factory != nullptr ? e.factory : "unnamed");
-        if (e.struct_size != encoder_stride) {
-            return failed_precondition(fmt::format("{}: struct_size {} differs from the first "
-                                                   "encoder's {}",
-                                                   where, e.struct_size, encoder_stride));
-        }
         EncoderChoice encoder{
             field(e.encoding_name), field(e.factory),           static_cast<int>(e.rank),
             e.hardware != 0,        field(e.properties),        field(e.bitrate_property),

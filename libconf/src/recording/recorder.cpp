@@ -1,6 +1,6 @@
 #include "recording/recorder.hpp"
 
-#include "core/running_time_probe.hpp"
+#include "core/running_time.hpp"
 #include "transcode/encoder_selector.hpp"
 #include "webrtc/appsrc_feed.hpp"
 

@@ -71,11 +71,17 @@ GRef<GstCaps> recording_caps(const Codec& codec, const GstCaps* caps) {
     return copy;
 }
 
+bool can_hold(RecordingContainer container, const Codec& codec) noexcept {
+    return container == RecordingContainer::kMp4Fragmented
+               ? codec.recordable_in(kContainerMp4)
+               : codec.recordable_in(kContainerMatroska | kContainerWebm);
+}
+
 Result<MuxerChoice> choose_muxer(RecordingContainer container,
                                  std::span<const Codec* const> codecs) {
     if (container == RecordingContainer::kMp4Fragmented) {
         for (const Codec* codec : codecs) {
-            if (!codec->recordable_in(kContainerMp4)) {
+            if (!can_hold(container, *codec)) {
                 return invalid_argument(fmt::format(
                     "{} cannot be recorded into MP4; use Matroska/WebM", codec->recording_name));
             }
@@ -83,7 +89,7 @@ Result<MuxerChoice> choose_muxer(RecordingContainer container,
         return MuxerChoice{"mp4mux", "mp4", RecordingManifest::MP4_FRAGMENTED};
     }
     for (const Codec* codec : codecs) {
-        if (!codec->recordable_in(kContainerMatroska | kContainerWebm)) {
+        if (!can_hold(container, *codec)) {
             return invalid_argument(
                 fmt::format("{} cannot be recorded into Matroska", codec->recording_name));
         }

@@ -45,6 +45,9 @@ RecordingManifest::Kind manifest_kind(const Codec& codec) noexcept;
 // left out, rtpopusdepay's caps carry no rate and webmmux/matroskamux refuse them.
 GRef<GstCaps> recording_caps(const Codec& codec, const GstCaps* caps);
 
+// Whether a recording in `container` can hold `codec` (Matroska takes what WebM takes).
+bool can_hold(RecordingContainer container, const Codec& codec) noexcept;
+
 // The muxer for `container` holding all of `codecs`; kInvalidArgument names a codec the
 // container cannot hold (VP8 in MP4).
 Result<MuxerChoice> choose_muxer(RecordingContainer container,

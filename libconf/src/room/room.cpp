@@ -452,16 +452,14 @@ void Room::record(Member& member, ReceivedTrack& track) {
 
 Status Room::check_transcode(const RecordingRequest& request) const {
     RecordingContainer container = request.container.value_or(options_.recording->container);
-    unsigned bits =
-        container == RecordingContainer::kMp4Fragmented ? kContainerMp4 : kContainerMatroska;
     for (const Codec* target : {request.transcode.video, request.transcode.audio}) {
         if (target == nullptr) {
             continue;
         }
-        if (target->encoder.empty() && CodecRegistry::global().encoders_for(target->name).empty()) {
+        if (CodecRegistry::global().encoders_for(target->name).empty()) {
             return invalid_argument(fmt::format("nothing here encodes {}", target->name));
         }
-        if (!target->recordable_in(bits)) {
+        if (!can_hold(container, *target)) {
             return invalid_argument(
                 fmt::format("{} cannot be recorded into {}", target->name, to_string(container)));
         }
@@ -478,13 +476,7 @@ Status Room::check_transcode(const RecordingRequest& request) const {
 }
 
 void Room::forward(Member& to, const std::string& from, ReceivedTrack& track) {
-    const auto& takes = to.receive_codecs;
-    if (takes.empty() || track.kind() != MediaKind::kVideo ||
-        std::find(takes.begin(), takes.end(), &track.codec()) != takes.end()) {
-        (void)to.participant->subscribe(from, track);
-        return;
-    }
-    auto converted = transcodes_.acquire(track, takes);
+    auto converted = transcodes_.for_subscriber(track, to.receive_codecs);
     if (!converted) {
         logger_.warn("participant {} does not get {}: {}", to.id, track.id(),
                      converted.status().message());

@@ -579,15 +579,11 @@ void RoomRegistry::view(const std::string& room, const std::string& publisher,
          logger = logger_.with("room", room).with("viewer", id)](
             ReceivedTrack& source,
             std::vector<const Codec*> accepted) -> std::shared_ptr<ReceivedTrack> {
-        auto own = std::find(accepted.begin(), accepted.end(), &source.codec());
-        if (alive.expired() || source.kind() != MediaKind::kVideo ||
-            (own != accepted.end() && max_height == 0)) {
-            return nullptr; // forwarded as it is
+        if (alive.expired()) {
+            return nullptr;
         }
-        if (own != accepted.end()) {
-            std::rotate(accepted.begin(), own, own + 1); // a rendition keeps the codec if it can
-        }
-        auto converted = target->transcodes().acquire(source, accepted, max_height);
+        auto converted =
+            target->transcodes().for_subscriber(source, std::move(accepted), max_height);
         if (!converted) {
             logger.warn("{}", converted.status().message());
             return nullptr;

@@ -1,5 +1,7 @@
 #include "room/room_transcodes.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -62,6 +64,22 @@ RoomTranscodes::acquire(ReceivedTrack& source, const std::vector<const Codec*>& 
     return unavailable(fmt::format("cannot transcode {} ({}) into a codec the subscriber takes{}{}",
                                    source.id(), source.codec().name, reasons.empty() ? "" : ": ",
                                    fmt::join(reasons, "; ")));
+}
+
+Result<std::shared_ptr<ReceivedTrack>>
+RoomTranscodes::for_subscriber(ReceivedTrack& source, std::vector<const Codec*> accepted,
+                               int height) {
+    auto own = std::find(accepted.begin(), accepted.end(), &source.codec());
+    bool takes_source = accepted.empty() || own != accepted.end();
+    if (source.kind() != MediaKind::kVideo || (takes_source && height == 0)) {
+        return std::shared_ptr<ReceivedTrack>();
+    }
+    if (accepted.empty()) {
+        accepted.push_back(&source.codec());
+    } else if (own != accepted.end()) {
+        std::rotate(accepted.begin(), own, own + 1); // a rendition keeps the codec if it can
+    }
+    return acquire(source, accepted, height);
 }
 
 std::vector<TranscodeInfo> RoomTranscodes::list() const {

@@ -45,6 +45,13 @@ class RoomTranscodes {
     Result<std::shared_ptr<ReceivedTrack>>
     acquire(ReceivedTrack& source, const std::vector<const Codec*>& accepted, int height = 0);
 
+    // What a subscriber that decodes `accepted` (empty: everything) and asked for `height`
+    // (0: as published) should get for `source`: nullptr when `source` itself will do (audio,
+    // an accepted codec at its own size), else acquire()'s transcode, the source's own codec
+    // first when it is accepted.
+    Result<std::shared_ptr<ReceivedTrack>>
+    for_subscriber(ReceivedTrack& source, std::vector<const Codec*> accepted, int height = 0);
+
     std::vector<TranscodeInfo> list() const;
 
   private:

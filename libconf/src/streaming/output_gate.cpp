@@ -17,16 +17,6 @@ GstBuffer* first_buffer(GstPadProbeInfo* info) {
 
 } // namespace
 
-GstClockTime running_time(GstPad* pad, GstBuffer* buffer) {
-    auto event = GRef<GstEvent>::adopt(gst_pad_get_sticky_event(pad, GST_EVENT_SEGMENT, 0));
-    if (!event || !GST_BUFFER_PTS_IS_VALID(buffer)) {
-        return GST_CLOCK_TIME_NONE;
-    }
-    const GstSegment* segment = nullptr;
-    gst_event_parse_segment(event.get(), &segment);
-    return gst_segment_to_running_time(segment, GST_FORMAT_TIME, GST_BUFFER_PTS(buffer));
-}
-
 void KeyframeCadence::on_frame(GstPad* pad, GstBuffer* frame) {
     GstClockTime time = running_time(pad, frame);
     if (!GST_CLOCK_TIME_IS_VALID(time) || time < next_) {

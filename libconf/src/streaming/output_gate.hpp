@@ -14,6 +14,9 @@
 #pragma once
 
 #include "core/g_ref.hpp"
+// running_time(): x264enc shifts its PTS by 1000 hours (room for negative DTS) and its
+// segment with them, so only running times compare across the two tees.
+#include "core/running_time.hpp"
 
 #include <gst/gst.h>
 
@@ -22,11 +25,6 @@
 #include <memory>
 
 namespace conf {
-
-// A buffer's PTS as running time, from the segment that reached `pad` before it. x264enc
-// shifts its PTS by 1000 hours (room for negative DTS) and its segment with them: only
-// running times compare across the two tees.
-GstClockTime running_time(GstPad* pad, GstBuffer* buffer);
 
 // Keyframes on the clock: the first frame at or after each multiple of the interval (in
 // running time) is made one. Unlike x264's frame count, this holds when frames are dropped

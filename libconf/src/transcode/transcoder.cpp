@@ -1,6 +1,6 @@
 #include "transcode/transcoder.hpp"
 
-#include "core/running_time_probe.hpp"
+#include "core/running_time.hpp"
 #include "webrtc/appsrc_feed.hpp"
 
 #include <fmt/format.h>

@@ -1,8 +1,20 @@
-#include "core/running_time_probe.hpp"
+#include "core/running_time.hpp"
+
+#include "core/g_ref.hpp"
 
 #include <memory>
 
 namespace conf {
+
+GstClockTime running_time(GstPad* pad, GstBuffer* buffer) {
+    auto event = GRef<GstEvent>::adopt(gst_pad_get_sticky_event(pad, GST_EVENT_SEGMENT, 0));
+    if (!event || !GST_BUFFER_PTS_IS_VALID(buffer)) {
+        return GST_CLOCK_TIME_NONE;
+    }
+    const GstSegment* segment = nullptr;
+    gst_event_parse_segment(event.get(), &segment);
+    return gst_segment_to_running_time(segment, GST_FORMAT_TIME, GST_BUFFER_PTS(buffer));
+}
 
 ProbeConnection add_running_time_probe(GstPad* pad) {
     auto segment = std::make_shared<GstSegment>();
