@@ -369,6 +369,19 @@ bool publish_ended(const std::string& nginx_log) {
            nginx_log.find("deleteStream", published) != std::string::npos;
 }
 
+// nginx logs the end of a publish a moment before its recording is complete on disk (seen
+// once in CI: ffprobe's "Invalid data found" right after the log line): probe until it reads.
+conf::test::ProbedFile probe_when_complete(const std::filesystem::path& recording) {
+    conf::test::ProbedFile probed;
+    eventually(
+        [&] {
+            probed = conf::test::ffprobe(recording);
+            return probed.ok;
+        },
+        10s);
+    return probed;
+}
+
 } // namespace
 
 TEST_CASE("HLS: a live playlist of H.264 and AAC segments that advances and deletes old ones",
@@ -506,9 +519,10 @@ TEST_CASE("RTMP: a push joining a running stream reaches nginx, which records H.
     double pushed =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - pushed_from).count();
 
-    // nginx closes the recording when the publisher goes.
+    // nginx closes the recording when the publisher goes; it may log that a moment before the
+    // file is complete on disk (seen once in CI: "Invalid data found" right after the log line).
     REQUIRE(eventually([&] { return publish_ended(nginx.error_log()); }, 10s));
-    conf::test::ProbedFile probed = conf::test::ffprobe(recording);
+    conf::test::ProbedFile probed = probe_when_complete(recording);
     INFO(probed.error << "\nnginx:\n" << nginx.error_log());
     REQUIRE(probed.ok);
     const auto* video = probed.stream("video");
@@ -623,7 +637,7 @@ TEST_CASE("RTMP: with reconnect attempts, a push waits for its server to come up
     CHECK(!outputs[0].reconnecting);
     REQUIRE(f.remove("late").is_ok());
     REQUIRE(eventually([&] { return publish_ended(nginx.error_log()); }, 10s));
-    conf::test::ProbedFile probed = conf::test::ffprobe(recording);
+    conf::test::ProbedFile probed = probe_when_complete(recording);
     INFO(probed.error);
     REQUIRE(probed.ok);
     REQUIRE(probed.stream("video") != nullptr);
